@@ -1,0 +1,1 @@
+"""Test harness: start and stop the real components (D-Bus + gnome-keyring, WordPress, the sandbox)."""
