@@ -1,0 +1,504 @@
+"""Portal flows: the multi-screen operations the workflows call (log in, first login, create an operator,
+find and read operators, set an API operator's password, log out).
+
+Flows combine page objects; they never hold locators themselves. Safety rules live here: a password the portal
+rejected is never tried again (operators get locked), a wrong captcha is answered with a fresh captcha only, and
+every unexpected screen is portal drift (exit 6).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from agent.errors import AuthError, NeedsHumanError, PortalError
+from agent.portal.human import HumanInput
+from agent.portal.screens import (
+    CreateOperatorScreen,
+    FirstLoginScreen,
+    LoginScreen,
+    OperatorInfoScreen,
+    OperatorsScreen,
+    OtpScreen,
+    PortalContext,
+    Screen,
+    ShellScreen,
+)
+from agent.secret import Secret
+
+if TYPE_CHECKING:
+    from agent.workflows.plan import OperatorPlan
+
+log = logging.getLogger(__name__)
+
+CAPTCHA_TRIES = 3
+OTP_TRIES = 3
+
+
+class OperatorExistsError(PortalError):
+    """The wizard says the user name exists (the caller reconciles with the grid)."""
+
+
+class LoginResult(enum.Enum):
+    HOME = "home"
+    FIRST_LOGIN = "first_login"
+
+
+def _wait_any(ctx: PortalContext, candidates: dict[str, Locator], timeout_ms: int) -> str:
+    """Wait until one of ``candidates`` is visible; returns its key. Candidates must live in the same frame."""
+    keys = list(candidates)
+    combined = candidates[keys[0]]
+    for key in keys[1:]:
+        combined = combined.or_(candidates[key])
+    combined.first.wait_for(state="visible", timeout=timeout_ms)
+    for key in keys:
+        try:
+            if candidates[key].first.is_visible():
+                return key
+        except Exception:  # noqa: BLE001, S112 - a detached element is simply not the one
+            continue
+    return keys[0]
+
+
+class Portal:
+    """The automation of one portal in one browser session."""
+
+    def __init__(self, ctx: PortalContext, human: HumanInput, *, human_timeout_ms: int = 300_000) -> None:
+        self.ctx = ctx
+        self.human = human
+        self.human_timeout_ms = human_timeout_ms
+        self.logged_in_as: str | None = None
+
+    @property
+    def page(self) -> Any:
+        return self.ctx.page
+
+    # -- login ---------------------------------------------------------------------------------------------------
+    def login(self, short_code: str, username: str, password: Secret, *, purpose: str) -> LoginResult:
+        """Log in with captcha and OTP. The password is submitted with at most one portal verdict on it."""
+        login = LoginScreen(self.ctx)
+        login.open()
+        otp = OtpScreen(self.ctx)
+        first = FirstLoginScreen(self.ctx)
+        shell = ShellScreen(self.ctx)
+        for attempt in range(1, CAPTCHA_TRIES + 1):
+            if self.human.in_browser:
+                login.fill_credentials(short_code, username, password)
+                self.human_notice(f"Type the verification code in the browser window and press Login ({purpose}).")
+                timeout = self.human_timeout_ms
+            else:
+                code = self.human.captcha(login.captcha_png(), purpose)
+                # Fill right before clicking: some portal versions reset the fields while the captcha is read.
+                login.fill_credentials(short_code, username, password)
+                login.fill_code("verification_code", code)
+                button = login.require("login")
+                handle = button.element_handle()
+                button.click()
+                self._wait_detached(handle)
+                timeout = self.ctx.options.timeout_ms
+            outcome = self._after_login_submit(login, otp, first, shell, timeout)
+            if outcome == "captcha_wrong":
+                log.info("the portal refused the verification code (attempt %d)", attempt)
+                if attempt == CAPTCHA_TRIES:
+                    raise NeedsHumanError(
+                        "The verification code was refused three times.",
+                        hint="Run the same command again and type the 4 digits exactly as shown.",
+                    )
+                continue
+            break
+        else:  # pragma: no cover - the loop always breaks or raises
+            raise AssertionError
+        if outcome == "otp":
+            outcome = self._otp(otp, first, shell, purpose)
+        self.logged_in_as = username
+        return LoginResult.FIRST_LOGIN if outcome == "first_login" else LoginResult.HOME
+
+    def human_notice(self, text: str) -> None:
+        from agent.portal.human import default_say
+
+        default_say(text)
+
+    def _wait_detached(self, handle: Any) -> None:
+        """After a submit that reloads the page, wait until the old page is gone (or the navigation fails)."""
+        if handle is None:
+            return
+        try:
+            handle.wait_for_element_state("hidden", timeout=self.ctx.options.timeout_ms)
+        except PlaywrightTimeout:
+            pass  # the page did not reload (e.g. a client-side error message): the outcome check decides
+        except PlaywrightError:
+            pass  # already detached: the old page is gone
+
+    def _after_login_submit(
+        self, login: LoginScreen, otp: OtpScreen, first: FirstLoginScreen, shell: ShellScreen, timeout_ms: int
+    ) -> str:
+        page = self.page
+        candidates = {
+            "otp": otp.loc("screen"),
+            "first_login": first.loc("screen"),
+            "home": shell.loc("screen"),
+        }
+        for key in ("captcha_wrong", "credentials_wrong", "locked", "short_code_unknown", "dormant"):
+            candidates[key] = page.get_by_text(login.text_re(key))
+        try:
+            outcome = _wait_any(self.ctx, candidates, timeout_ms)
+        except PlaywrightTimeout:
+            if self.human.in_browser:
+                raise NeedsHumanError(
+                    "Nobody completed the login in the browser in time.",
+                    hint="Run the same command again and type the verification code in the window.",
+                ) from None
+            raise self.ctx.drift("login", "any known result after pressing Login") from None
+        if outcome == "credentials_wrong":
+            raise AuthError(
+                "The portal refused the user name or password. It was not tried again, so the operator is not "
+                "locked by us.",
+                hint="Check the user name and password (they are case-sensitive), then run the command again; "
+                "mpesa-agent will ask for the password.",
+            )
+        if outcome == "locked":
+            raise AuthError(
+                "The portal says this operator is locked.",
+                hint="Ask the Business Administrator to unlock it (or Safaricom for the administrator itself).",
+            )
+        if outcome == "dormant":
+            raise AuthError(
+                "The portal says this operator is dormant.",
+                hint="The Business Administrator must reactivate it; for the administrator e-mail "
+                "M-PESABusiness@Safaricom.co.ke.",
+            )
+        if outcome == "short_code_unknown":
+            raise PortalError(
+                "The portal does not know this short code.",
+                hint="Check the short code in your profile (mpesa-agent config show).",
+            )
+        return outcome
+
+    def _otp(self, otp: OtpScreen, first: FirstLoginScreen, shell: ShellScreen, purpose: str) -> str:
+        phone = otp.phone_hint()
+        for attempt in range(1, OTP_TRIES + 1):
+            if self.human.in_browser:
+                self.human_notice(f"Type the SMS code sent to {phone} in the browser window ({purpose}).")
+                timeout = self.human_timeout_ms
+            else:
+                code = self.human.otp(purpose, phone)
+                otp.fill_code("otp", code)
+                button = otp.require("submit")
+                handle = button.element_handle()
+                button.click()
+                self._wait_detached(handle)
+                timeout = self.ctx.options.timeout_ms
+            candidates = {
+                "first_login": first.loc("screen"),
+                "home": shell.loc("screen"),
+                "otp_wrong": self.page.get_by_text(otp.text_re("otp_wrong")),
+            }
+            try:
+                outcome = _wait_any(self.ctx, candidates, timeout)
+            except PlaywrightTimeout:
+                if self.human.in_browser:
+                    raise NeedsHumanError("Nobody typed the SMS code in time.", hint="Run the command again.") from None
+                raise self.ctx.drift("otp", "any known result after submitting the SMS code") from None
+            if outcome != "otp_wrong":
+                return outcome
+            log.info("the portal refused the SMS code (attempt %d)", attempt)
+        raise NeedsHumanError(
+            "The SMS code was refused three times.",
+            hint="Wait for a new SMS, then run the same command again.",
+        )
+
+    # -- first login -----------------------------------------------------------------------------------------
+    def first_login_change(self, old: Secret, new: Secret, answers: tuple[Secret, Secret]) -> tuple[str, str]:
+        """Forced password change with two security questions; returns the questions chosen (not secret)."""
+        screen = FirstLoginScreen(self.ctx)
+        screen.wait_shown()
+        q1_options = screen.questions("question_1")
+        q2_options = screen.questions("question_2")
+        if not q1_options or not q2_options:
+            raise self.ctx.drift("first_login", "the security questions")
+        q1 = q1_options[0]
+        q2 = next((q for q in q2_options if q != q1), None)
+        if q2 is None:
+            raise self.ctx.drift("first_login", "two different security questions")
+        screen.fill("old_password", old)
+        screen.fill("new_password", new)
+        screen.fill("confirm_password", new)
+        screen.select("question_1", q1)
+        screen.fill_code("answer_1", answers[0])  # answers are plain text fields on the portal
+        screen.select("question_2", q2)
+        screen.fill_code("answer_2", answers[1])
+        screen.click("submit")
+        confirm = screen.loc("confirm")
+        done = screen.loc("done")
+        rejected = self.page.get_by_text(screen.text_re("rejected")).or_(
+            self.page.get_by_text(screen.text_re("same_as_old"))
+        )
+        outcome = _wait_any(
+            self.ctx, {"confirm": confirm, "done": done, "rejected": rejected}, self.ctx.options.timeout_ms
+        )
+        if outcome == "rejected":
+            raise PortalError(
+                "The portal refused the new web operator password; it was not submitted again.",
+                hint="Run again; mpesa-agent generates a password that follows the portal's rules.",
+            )
+        if outcome == "confirm":
+            confirm.first.click()
+            try:
+                done.first.wait_for(state="visible")
+            except PlaywrightTimeout:
+                raise self.ctx.drift("first_login", "the confirmation that the password was changed") from None
+        self.logged_in_as = None
+        return q1, q2
+
+    # -- logout ----------------------------------------------------------------------------------------------
+    def logout(self) -> None:
+        shell = ShellScreen(self.ctx)
+        if not shell.is_shown():
+            self.logged_in_as = None
+            return
+        shell.click("logout")
+        confirm = shell.loc("logout_confirm")
+        login = LoginScreen(self.ctx)
+        outcome = _wait_any(self.ctx, {"confirm": confirm, "login": login.loc("screen")}, self.ctx.options.timeout_ms)
+        if outcome == "confirm":
+            confirm.first.click()
+            login.wait_shown()
+        self.logged_in_as = None
+
+    # -- operators -------------------------------------------------------------------------------------------
+    def open_operator_list(self) -> OperatorsScreen:
+        """Browse Organization → Overview → Operators (administrators and managers both have it)."""
+        screen = OperatorsScreen(self.ctx)
+        shell = ShellScreen(self.ctx)
+        shell.wait_shown()
+        shell.click("browse_organization")
+        tree = screen.loc("tree_operators")
+        try:
+            tree.first.wait_for(state="visible")
+        except PlaywrightTimeout:
+            raise self.ctx.drift("operators", screen.element("tree_operators").describe()) from None
+        tree.first.click()
+        screen.wait_shown()
+        return screen
+
+    def find_operator(self, username: str) -> OperatorRow | None:
+        """Search the grid for ``username`` (exact, case-insensitive); None when it is not listed."""
+        screen = self.open_operator_list()
+        screen.fill("user_name", username)
+        self._submit(screen, "search")
+        screen.wait_shown()
+        cols = screen.columns()
+        for cells in screen.table():
+            if cells.get(cols["user_name"], "").strip().lower() == username.lower():
+                return OperatorRow(
+                    username=cells[cols["user_name"]].strip(),
+                    status=cells.get(cols["status"], "").strip(),
+                    roles=split_roles(cells.get(cols["role"], "")),
+                    suspended=cells.get(cols["suspended"], "").strip(),
+                    operator_id=cells.get(cols["operator_id"], "").strip(),
+                    cells=cells,
+                )
+        return None
+
+    def _submit(self, screen: Screen, key: str) -> None:
+        """Click a control that reloads the page (or frame) and wait until the old page is gone."""
+        button = screen.require(key)
+        handle = button.element_handle()
+        button.click()
+        self._wait_detached(handle)
+
+    def create_operator(self, op: OperatorPlan) -> None:
+        """The Create Organization Operator wizard: Identity Info → Assign → KYC Info → Review → Submit."""
+        screen = self.open_operator_list()
+        add = screen.require("add")
+        if add.is_disabled():
+            raise AuthError(
+                f"{self.logged_in_as} may not create operators (the Add button is greyed out).",
+                hint="Only the Business Administrator can create operators; check admin_username in your profile.",
+            )
+        add.click()
+        wizard = CreateOperatorScreen(self.ctx)
+        wizard.wait_shown()
+        self._wizard_identity(wizard, op)
+        self._wizard_assign(wizard, op)
+        self._wizard_kyc(wizard, op)
+        self._wizard_submit(wizard, op)
+
+    def _step_error(self, wizard: CreateOperatorScreen, step: str) -> None:
+        """After Next: a field error or alert on the same step stops the wizard with the portal's own words."""
+        scope = wizard.scope()
+        errors = scope.get_by_role("alert").all_inner_texts()
+        # Field messages are tied to their inputs by aria-describedby; there is no role to find them by.
+        invalid = scope.locator("[aria-invalid=true]")
+        errors += [
+            str(t)
+            for t in invalid.evaluate_all(
+                "els => els.map(e => (document.getElementById(e.getAttribute('aria-describedby') || '') || {}).innerText)"
+                ".filter(Boolean)"
+            )
+        ]
+        if errors:
+            raise PortalError(
+                f"The portal refused the {step} step: {' '.join(e.strip() for e in errors)}",
+                hint="Correct the value in your profile, then run setup again.",
+            )
+
+    def _wizard_identity(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
+        wizard.require(op.kind).check()
+        wizard.fill("user_name", op.username)
+        self._submit(wizard, "next")
+        duplicate = wizard.scope().get_by_text(wizard.text_re("duplicate_user"))
+        outcome = _wait_any(
+            self.ctx, {"assign": wizard.loc("rule_profile"), "duplicate": duplicate}, self.ctx.options.timeout_ms
+        )
+        if outcome == "duplicate":
+            raise OperatorExistsError(
+                f"The portal says the user name {op.username} exists already.",
+                hint="setup looks the operator up before creating it; run setup again to continue with it.",
+            )
+
+    def _wizard_assign(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
+        wizard.select("rule_profile", op.rule_profile)
+        self._submit(wizard, "add_role")
+        dialog = wizard.require("role_dialog", timeout_ms=self.ctx.options.timeout_ms)
+        missing = [r for r in op.roles if dialog.get_by_role("checkbox", name=r, exact=True).count() == 0]
+        if missing and wizard.loc("role_dialog_all").count() == 1:
+            # Some portals list only the channel's roles; the reference says a mismatch is a warning, not a block.
+            self._submit(wizard, "role_dialog_all")
+            dialog = wizard.require("role_dialog", timeout_ms=self.ctx.options.timeout_ms)
+        for role in op.roles:
+            box = dialog.get_by_role("checkbox", name=role, exact=True)
+            if box.count() == 0:
+                box = dialog.get_by_role("checkbox", name=re.compile(f"^{re.escape(role)}$", re.IGNORECASE))
+            if box.count() != 1:
+                raise self.ctx.drift("create", f'the role "{role}" in the Select Role dialog')
+            if not box.is_checked():
+                box.check()
+        self._submit(wizard, "role_dialog_ok")
+        wizard.require("rule_profile", timeout_ms=self.ctx.options.timeout_ms)
+        scope = wizard.scope()
+        for role in op.roles:
+            if scope.get_by_role("cell", name=re.compile(f"^{re.escape(role)}$", re.IGNORECASE)).count() == 0:
+                raise self.ctx.drift("create", f'the role "{role}" in the roles grid after OK')
+        self._submit(wizard, "next")
+        try:
+            wizard.loc("first_name").first.wait_for(state="visible")
+        except PlaywrightTimeout:
+            self._step_error(wizard, "Assign")
+            raise self.ctx.drift("create", "the KYC Info step") from None
+
+    def _wizard_kyc(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
+        kyc = op.kyc
+        wizard.fill("first_name", kyc.first_name)
+        if kyc.middle_name:
+            wizard.fill("middle_name", kyc.middle_name)
+        wizard.fill("last_name", kyc.last_name)
+        if kyc.date_of_birth:
+            wizard.fill(
+                "date_of_birth",
+                kyc.date_of_birth.strftime(str(self.ctx.pagemap.value("create", "values", "date_format"))),
+            )
+        if kyc.email:
+            wizard.fill("email", kyc.email)
+        wizard.fill("preferred_contact", kyc.msisdn)
+        wizard.select("id_type", kyc.id_type)
+        wizard.fill("id_number", kyc.id_number)
+        wizard.select("notification_channel", str(self.ctx.pagemap.value("create", "values", "notification_channel")))
+        wizard.fill("notification_msisdn", kyc.msisdn)
+        if kyc.email:
+            wizard.fill("notification_email", kyc.email)
+        self._submit(wizard, "next")
+        try:
+            wizard.loc("submit").first.wait_for(state="visible")
+        except PlaywrightTimeout:
+            self._step_error(wizard, "KYC Info")
+            raise self.ctx.drift("create", "the Review step") from None
+
+    def _wizard_submit(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
+        review = wizard.scope()
+        if review.get_by_text(op.username, exact=True).count() == 0:
+            raise self.ctx.drift("create", f"the user name {op.username} on the Review step")
+        wizard.click("submit")
+        confirm = wizard.loc("confirm")
+        succeeded = wizard.loc("succeeded")
+        outcome = _wait_any(self.ctx, {"confirm": confirm, "succeeded": succeeded}, self.ctx.options.timeout_ms)
+        if outcome == "confirm":
+            button = confirm.first
+            handle = button.element_handle()
+            button.click()
+            self._wait_detached(handle)
+        try:
+            succeeded.first.wait_for(state="visible")
+        except (PlaywrightTimeout, PlaywrightError):
+            # An error page or a dropped answer after Submit: the caller reconciles by searching the grid.
+            raise PortalError(f"The portal gave no confirmation after submitting {op.username}.") from None
+        ok = wizard.loc("succeeded_ok")
+        if ok.count() == 1:
+            ok.click()
+
+    def set_api_password(self, username: str, password: Secret) -> None:
+        """Open the API operator's Organization Operator Info and use Set Password (needs a manager's role)."""
+        screen = self.open_operator_list()
+        screen.fill("user_name", username)
+        self._submit(screen, "search")
+        screen.wait_shown()
+        row = screen.row_locator(username)
+        details = screen.element("details").locate(row)
+        if details.count() != 1:
+            raise self.ctx.drift("operators", screen.element("details").describe(), f"in the row of {username}")
+        details.click()
+        info = OperatorInfoScreen(self.ctx)
+        info.wait_shown()
+        button = info.require("set_password")
+        if button.is_disabled():
+            raise AuthError(
+                f"{self.logged_in_as} may not set {username}'s password (Set Password is greyed out).",
+                hint="Only a web operator with the role 'Set Restricted ORG API PASSWORD' can; setup creates one.",
+            )
+        button.click()
+        info.require("dialog")
+        info.fill("password", password)
+        info.fill("confirm_password", password)
+        self._submit(info, "submit")
+        succeeded = info.loc("succeeded")
+        rejected = (
+            info.scope().get_by_text(info.text_re("rejected")).or_(info.scope().get_by_text(info.text_re("different")))
+        )
+        try:
+            outcome = _wait_any(self.ctx, {"ok": succeeded, "rejected": rejected}, self.ctx.options.timeout_ms)
+        except (PlaywrightTimeout, PlaywrightError):
+            raise PortalError(f"The portal gave no confirmation after Set Password for {username}.") from None
+        if outcome == "rejected":
+            raise PortalError(
+                f"The portal refused the new password for {username}; it was not submitted again.",
+                hint="Run again: mpesa-agent generates passwords that follow the portal's rules.",
+            )
+        ok = info.loc("succeeded_ok")
+        if ok.count() == 1:
+            ok.click()
+
+
+@dataclasses.dataclass
+class OperatorRow:
+    """One row of the operator grid (non-secret)."""
+
+    username: str
+    status: str
+    roles: list[str]
+    suspended: str = ""
+    operator_id: str = ""
+    cells: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def has_role(self, role: str) -> bool:
+        return role.lower() in (r.lower() for r in self.roles)
+
+
+def split_roles(text: str) -> list[str]:
+    return [r.strip() for r in re.split(r"[,\n]", text) if r.strip()]

@@ -1,0 +1,263 @@
+"""Page objects: one class per portal screen, locating elements only through the page map.
+
+A screen first proves it is shown (its ``screen`` element, with the page timeout: pages may be slow), then finds
+its elements with a short timeout: once a screen is up, a missing element means the portal changed, and that is
+reported at once as ``PortalChangedError`` (exit 6) naming the screen and the element, with a masked screenshot.
+Typing is guarded: a secret goes only into a password field, a plain value never into one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from agent.errors import PortalChangedError
+from agent.portal.browser import BrowserOptions, BrowserSession
+from agent.portal.pagemap import Element, PageMap, Scope
+from agent.secret import Secret
+
+
+@dataclasses.dataclass
+class PortalContext:
+    """What every screen needs: the browser, the page map, the portal's base URL and the timeouts."""
+
+    browser: BrowserSession
+    pagemap: PageMap
+    base_url: str
+    options: BrowserOptions
+
+    @property
+    def page(self) -> Any:
+        return self.browser.page
+
+    def drift(self, screen: str, what: str, detail: str = "") -> PortalChangedError:
+        shot = self.browser.failure_screenshot(f"{screen}-{what}")
+        where = f" A screenshot with all fields masked is at {shot}." if shot else ""
+        return PortalChangedError(
+            f"The portal's '{screen}' screen does not show {what} as expected{': ' + detail if detail else ''}.{where}",
+            hint="The portal may have changed. Compare it with config/portal.toml (copy the changed entry into "
+            "portal.toml in your config dir), or report it. Nothing was submitted on this screen.",
+        )
+
+
+class Screen:
+    """Base of the page objects. ``section`` names the table of the page map."""
+
+    section = ""
+    #: True for screens shown inside the classic portal's tab iframe.
+    in_work_area = False
+
+    def __init__(self, ctx: PortalContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def page(self) -> Any:
+        return self.ctx.page
+
+    @property
+    def map(self) -> PageMap:
+        return self.ctx.pagemap
+
+    def scope(self) -> Scope:
+        if self.in_work_area and self.map.has("work_area_frame"):
+            element = Element("work_area_frame", "frame", self.map.value("work_area_frame"))
+            return element.locate(self.page).last.content_frame
+        return self.page  # type: ignore[no-any-return]
+
+    def element(self, key: str) -> Element:
+        return self.map.element(self.section, key)
+
+    def loc(self, key: str) -> Locator:
+        return self.element(key).locate(self.scope())
+
+    def text_re(self, key: str) -> re.Pattern[str]:
+        return re.compile(re.escape(self.map.text(self.section, key)), re.IGNORECASE)
+
+    # -- waiting ---------------------------------------------------------------------------------------------
+    def wait_shown(self, timeout_ms: int | None = None) -> None:
+        """Wait (page timeout) until this screen is shown; a screen that never comes is portal drift."""
+        try:
+            self.loc("screen").first.wait_for(state="visible", timeout=timeout_ms or self.ctx.options.timeout_ms)
+        except PlaywrightTimeout:
+            raise self.ctx.drift(self.section, self.element("screen").describe()) from None
+
+    def is_shown(self) -> bool:
+        try:
+            return bool(self.loc("screen").first.is_visible())
+        except PlaywrightError:
+            return False
+
+    def require(self, key: str, *, timeout_ms: int | None = None) -> Locator:
+        """The element ``key``, visible, or PortalChangedError quickly."""
+        locator = self.loc(key)
+        try:
+            locator.first.wait_for(state="visible", timeout=timeout_ms or self.ctx.options.element_timeout_ms)
+        except PlaywrightTimeout:
+            raise self.ctx.drift(self.section, self.element(key).describe()) from None
+        count = locator.count()
+        if count != 1:
+            raise self.ctx.drift(self.section, self.element(key).describe(), f"found {count} matches, expected one")
+        return locator
+
+    # -- typing, guarded -------------------------------------------------------------------------------------
+    def fill(self, key: str, value: str | Secret) -> None:
+        """Type into the field ``key``; a Secret only into a password field, plain text never into one."""
+        locator = self.require(key)
+        kind = str(locator.evaluate("e => (e.tagName + ':' + (e.type || '')).toLowerCase()"))
+        tag, _, input_type = kind.partition(":")
+        if tag not in ("input", "textarea"):
+            raise self.ctx.drift(self.section, self.element(key).describe(), f"it is a <{tag}>, not a text field")
+        secret = isinstance(value, Secret)
+        if secret and input_type != "password":
+            raise self.ctx.drift(
+                self.section,
+                self.element(key).describe(),
+                "a secret was about to be typed into a field that is not a password field; nothing was typed",
+            )
+        if not secret and input_type == "password":
+            raise self.ctx.drift(self.section, self.element(key).describe(), "it is a password field")
+        locator.fill(value.reveal() if isinstance(value, Secret) else value)
+
+    def fill_code(self, key: str, value: Secret) -> None:
+        """Type a one-time code (captcha, OTP) into a text or password field."""
+        locator = self.require(key)
+        tag = str(locator.evaluate("e => e.tagName.toLowerCase()"))
+        if tag != "input":
+            raise self.ctx.drift(self.section, self.element(key).describe(), f"it is a <{tag}>, not an input")
+        locator.fill(value.reveal())
+
+    def select(self, key: str, option: str) -> None:
+        locator = self.require(key)
+        try:
+            locator.select_option(label=option, timeout=self.ctx.options.element_timeout_ms)
+        except PlaywrightTimeout:
+            raise self.ctx.drift(self.section, f'the option "{option}" in {self.element(key).describe()}') from None
+
+    def click(self, key: str) -> None:
+        self.require(key).click()
+
+    def visible_error(self, *keys: str) -> str | None:
+        """The first of the page map's texts ``keys`` now visible on this screen, by key."""
+        for key in keys:
+            if self.scope().get_by_text(self.text_re(key)).count() > 0:
+                return key
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Screens outside the work area: login, OTP, first login, the shell (header, menu, tabs)
+
+
+class LoginScreen(Screen):
+    section = "login"
+
+    def open(self) -> None:
+        url = self.ctx.base_url.rstrip("/") + str(self.map.value("login_path"))
+        try:
+            self.page.goto(url)
+        except PlaywrightError as exc:
+            from agent.errors import PortalError
+
+            raise PortalError(
+                f"The portal at {self.ctx.base_url} could not be opened ({str(exc).splitlines()[0]}).",
+                hint="Check the portal address (portal_url / --portal-url) and your internet connection.",
+            ) from None
+        self.wait_shown()
+
+    def fill_credentials(self, short_code: str, username: str, password: Secret) -> None:
+        self.fill("short_code", short_code)
+        self.fill("user_name", username)
+        self.fill("password", password)
+
+    def captcha_png(self) -> bytes:
+        return bytes(self.require("captcha_image").screenshot())
+
+    def refresh_captcha(self) -> None:
+        self.click("refresh_captcha")
+
+
+class OtpScreen(Screen):
+    section = "otp"
+
+    def phone_hint(self) -> str:
+        text = str(self.loc("screen").first.inner_text())
+        found = re.search(r"(\+?\d[\d*xX ]{5,}\d)", text)
+        return found.group(1) if found else "your phone"
+
+
+class FirstLoginScreen(Screen):
+    section = "first_login"
+
+    def questions(self, key: str) -> list[str]:
+        """The visible options of a security-question select, without placeholders."""
+        options = self.require(key).locator("option").all_inner_texts()
+        return [
+            o.strip() for o in options if o.strip() and not o.strip().lower().startswith(("please", "--", "select"))
+        ]
+
+
+class ShellScreen(Screen):
+    section = "shell"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Screens in the work area (the classic portal's tab iframe)
+
+_TABLE_JS = """t => [...t.querySelectorAll('tr')].map(r => [...r.querySelectorAll('th,td')].map(c => {
+    const copy = c.cloneNode(true);
+    copy.querySelectorAll('[aria-hidden=true]').forEach(n => n.remove());  // sort carets and icons are not text
+    return (copy.textContent || '').replace(/\\s+/g, ' ').trim();
+}))"""
+
+
+class OperatorsScreen(Screen):
+    section = "operators"
+    in_work_area = True
+
+    def columns(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self.map.value(self.section, "columns").items()}
+
+    def table(self) -> list[dict[str, str]]:
+        """The result grid as a list of {header: cell text}; empty when there are no records."""
+        grid = self.require("grid")
+        rows: list[list[str]] = grid.evaluate(_TABLE_JS)
+        if not rows:
+            raise self.ctx.drift(self.section, "the result grid's header row")
+        header = rows[0]
+        wanted = self.columns()
+        missing = [v for v in wanted.values() if v not in header]
+        if missing:
+            raise self.ctx.drift(self.section, f"the grid column(s) {', '.join(missing)}")
+        out = []
+        for cells in rows[1:]:
+            if len(cells) < len(header):
+                continue  # "No records found." or a paging row
+            out.append(dict(zip(header, cells, strict=False)))
+        return out
+
+    def row_locator(self, username: str) -> Locator:
+        column = self.columns()["user_name"]
+        grid = self.require("grid")
+        header: list[str] = grid.evaluate(_TABLE_JS)[0]
+        index = header.index(column)
+        rows = grid.get_by_role("row")
+        for i in range(rows.count()):
+            cells = rows.nth(i).get_by_role("cell")
+            if cells.count() > index and cells.nth(index).inner_text().strip().lower() == username.lower():
+                return rows.nth(i)
+        raise self.ctx.drift(self.section, f"the row of {username}")
+
+
+class CreateOperatorScreen(Screen):
+    section = "create"
+    in_work_area = True
+
+
+class OperatorInfoScreen(Screen):
+    section = "operator_info"
+    in_work_area = True

@@ -1,0 +1,76 @@
+"""Open a portal session: browser + page map for the portal's UI generation + human input provider.
+
+This is the one place that turns settings into a ready ``Portal``; workflows use ``portal_session`` and never
+start browsers themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from agent.errors import UsageError
+from agent.portal.browser import BrowserOptions, BrowserSession
+from agent.portal.flows import Portal
+from agent.portal.human import HumanInput
+from agent.portal.pagemap import GENERATIONS, PageMap
+from agent.portal.screens import PortalContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class PortalOptions:
+    url: str
+    ui: str = "auto"  # "auto" | "classic" | "current"
+    headless: bool = True
+    timeout_ms: int = 15000
+    human_timeout_s: int = 300
+
+
+def detect_generation(browser: BrowserSession, url: str, timeout_ms: int) -> str:
+    """Which UI generation the portal serves, from its login page (the current UI's hash route, else classic)."""
+    current = PageMap.load("current") if _has_map("current") else None
+    if current is not None:
+        probe = browser.page
+        probe.goto(url.rstrip("/") + "/" + str(current.value("login_path")).lstrip("/"))
+        marker = current.element("login", "screen").locate(probe)
+        classic = PageMap.load("classic")
+        classic_marker = classic.element("login", "detect").locate(probe) if classic.has("login", "detect") else None
+        combined = marker if classic_marker is None else marker.or_(classic_marker)
+        try:
+            combined.first.wait_for(state="visible", timeout=timeout_ms)
+        except Exception:  # noqa: BLE001 - undecided: fall back to classic, drift errors will say more
+            return "classic"
+        return "current" if marker.first.is_visible() else "classic"
+    return "classic"
+
+
+def _has_map(generation: str) -> bool:
+    from agent import resources
+
+    return generation in resources.load_toml("portal.toml")
+
+
+@contextmanager
+def portal_session(options: PortalOptions, human: HumanInput) -> Iterator[Portal]:
+    if options.ui not in ("auto", *GENERATIONS):
+        raise UsageError(f"Unknown portal UI '{options.ui}'.", hint="Use --ui auto, classic or current.")
+    browser_options = BrowserOptions(headless=options.headless, timeout_ms=options.timeout_ms)
+    with BrowserSession(browser_options) as browser:
+        generation = options.ui
+        if generation == "auto":
+            generation = detect_generation(browser, options.url, options.timeout_ms)
+            log.info("portal UI detected: %s", generation)
+        ctx = PortalContext(browser, PageMap.load(generation), options.url, browser_options)
+        portal = Portal(ctx, human, human_timeout_ms=options.human_timeout_s * 1000)
+        try:
+            yield portal
+        finally:
+            try:
+                if portal.logged_in_as:
+                    portal.logout()
+            except Exception:
+                log.debug("logout at the end failed", exc_info=True)

@@ -1,0 +1,400 @@
+"""``mpesa-agent setup``: create, activate and finish both operators, resumably.
+
+Steps (journal ``setup-<short code>``, no secrets in it):
+
+1. ``admin-login``: log in as the Business Administrator (password from the vault, else asked; stored only after
+   the portal accepted it).
+2. ``web-operator`` / ``api-operator``: check-then-act. Each looks for the operator in the grid first; an
+   existing operator is checked (channel, roles) and never recreated; role drift is reported, not "fixed". An
+   ambiguous submit (error page or dropped response after Submit) is reconciled by searching the grid.
+3. ``web-activation``: first login as the web operator with the user name and temporary password from its SMS,
+   forced change to a generated password (staged as *pending* in the vault before the portal sees it, promoted when
+   the portal shows the operator Active), two security questions with generated answers (in the vault).
+4. ``api-password``: as the web operator (the Business Administrator cannot), Set Password on the API operator to
+   a generated password (staged, then promoted once the operator is Active).
+5. ``verify``: read both operators back from the grid: status, roles, channel.
+
+A re-run after any interruption re-checks the portal and continues; the vault's *pending* versions tell which
+password was in flight, and the portal's status tells whether it took.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from agent import passwords
+from agent.errors import AgentError, AuthError, PortalError, UsageError, VerificationError
+from agent.journal import Journal
+from agent.portal.flows import LoginResult, OperatorRow, Portal
+from agent.secret import Secret
+from agent.vault import CredentialRef, Vault
+from agent.workflows.plan import OperatorPlan, SetupPlan
+from agent.workflows.progress import Reporter
+
+log = logging.getLogger(__name__)
+
+ACTIVE = "Active"
+PENDING_ACTIVE = "Pending Active"
+
+PasswordSource = Callable[[str], Secret]  # (prompt) -> Secret ; raises NeedsHumanError when none can be had
+
+
+@dataclasses.dataclass
+class OperatorOutcome:
+    username: str
+    channel: str
+    status: str
+    roles: list[str]
+    missing_roles: list[str]
+    extra_roles: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class SetupResult:
+    profile: str
+    web: OperatorOutcome | None
+    api: OperatorOutcome | None
+    steps: list[dict[str, str]]
+    warnings: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.web and self.api and self.web.status == ACTIVE and self.api.status == ACTIVE)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "ok": self.ok,
+            "web_operator": self.web.as_dict() if self.web else None,
+            "api_operator": self.api.as_dict() if self.api else None,
+            "steps": self.steps,
+            "warnings": self.warnings,
+        }
+
+
+def refs(plan: SetupPlan) -> dict[str, CredentialRef]:
+    return {
+        "admin": CredentialRef(plan.profile, "admin", plan.admin_username),
+        "web": CredentialRef(plan.profile, "web-operator", plan.web.username),
+        "web-security": CredentialRef(plan.profile, "web-security", plan.web.username),
+        "api": CredentialRef(plan.profile, "api-operator", plan.api.username),
+    }
+
+
+class SetupRun:
+    """One run of the setup steps against an open portal session."""
+
+    def __init__(
+        self,
+        plan: SetupPlan,
+        portal: Portal,
+        vault: Vault,
+        reporter: Reporter,
+        admin_password: PasswordSource,
+        journal: Journal | None = None,
+    ) -> None:
+        self.plan = plan
+        self.portal = portal
+        self.vault = vault
+        self.reporter = reporter
+        self.admin_password_source = admin_password
+        self.journal = journal or Journal(f"setup-{plan.profile}")
+        self.refs = refs(plan)
+        self.warnings: list[str] = []
+
+    @contextmanager
+    def step(self, key: str, title: str) -> Iterator[None]:
+        self.reporter.start(key, title)
+        try:
+            yield
+        except AgentError as exc:
+            self.journal.failed(key, error=type(exc).__name__)
+            self.reporter.finish(key, "failed", exc.message)
+            raise
+
+    # -- the whole job ---------------------------------------------------------------------------------------
+    def run(self) -> SetupResult:
+        plan = self.plan
+        self.journal.record("setup", "start", plan=plan.as_dict())
+        web_row = api_row = None
+        # Decide what is left: the vault and the journal say which passwords are settled; the portal decides.
+        with self.step("admin-login", f"Log in as the Business Administrator {plan.admin_username}"):
+            self._admin_login()
+        with self.step("web-operator", f"Web operator {plan.web.username}"):
+            web_row = self._ensure_operator(plan.web)
+        with self.step("api-operator", f"API operator {plan.api.username}"):
+            api_row = self._ensure_operator(plan.api)
+        with self.step("web-activation", f"Activate the web operator {plan.web.username}"):
+            web_row = self._activate_web(web_row)
+        with self.step("api-password", f"Set the API operator's password (as {plan.web.username})"):
+            api_row = self._set_api_password(api_row)
+        with self.step("verify", "Read both operators back from the portal"):
+            web_out, api_out = self._verify()
+        self.journal.record("setup", "finish", web=web_out.status, api=api_out.status)
+        return SetupResult(plan.profile, web_out, api_out, [], self.warnings)
+
+    # -- steps -----------------------------------------------------------------------------------------------
+    def _admin_login(self) -> None:
+        ref = self.refs["admin"]
+        stored = self.vault.get(ref)
+        password = stored or self.admin_password_source(
+            f"Password of the Business Administrator {self.plan.admin_username}"
+        )
+        if self.portal.logged_in_as == self.plan.admin_username:
+            self.reporter.finish("admin-login", "skipped", "already logged in")
+            return
+        self.portal.logout()
+        result = self.portal.login(
+            self.plan.profile, self.plan.admin_username, password, purpose="Business Administrator login"
+        )
+        if result is LoginResult.FIRST_LOGIN:
+            raise AuthError(
+                "The Business Administrator must change its first-time password before the agent can work.",
+                hint="Log in once at the portal yourself to set its password, then run setup again.",
+            )
+        if stored is None:
+            self.vault.set_current(ref, password, note="accepted by the portal at login")
+        self.journal.done("admin-login")
+        self.reporter.finish("admin-login", "ok", "logged in")
+
+    def _ensure_operator(self, op: OperatorPlan) -> OperatorRow:
+        key = f"{op.kind}-operator"
+        row = self.portal.find_operator(op.username)
+        if row is None and self.journal.state(key) == "intent":
+            # A submit was in flight when the last run stopped, and the operator is not listed: it did not commit.
+            self.journal.record(key, "note", reconciled="not found after interrupted submit")
+        if row is None:
+            self.journal.intent(key, username=op.username, channel=op.channel, roles=list(op.roles))
+            try:
+                self.portal.create_operator(op)
+            except (PortalError, VerificationError) as exc:
+                # The answer was lost or an error page came after Submit: the grid tells whether it committed.
+                row = self.portal.find_operator(op.username)
+                if row is None:
+                    raise
+                log.info("create %s: %s, but the operator exists: continuing", op.username, type(exc).__name__)
+            row = row or self.portal.find_operator(op.username)
+            if row is None:
+                raise VerificationError(
+                    f"The portal accepted the new operator {op.username}, but it is not listed.",
+                    hint="Run setup again in a few minutes; it will look for it before creating anything.",
+                )
+            self.journal.done(key, status=row.status)
+            self.reporter.finish(key, "ok", f"created ({row.status})")
+        else:
+            self._check_existing(op, row)
+            self.journal.done(key, status=row.status, existed=True)
+            self.reporter.finish(key, "ok", f"already exists ({row.status})")
+        return row
+
+    def _check_existing(self, op: OperatorPlan, row: OperatorRow) -> None:
+        missing = [r for r in op.roles if not row.has_role(r)]
+        if row.status in ("Closed",):
+            raise PortalError(
+                f"The operator {op.username} exists but is Closed.",
+                hint="Choose another user name for it in your profile, then run setup again.",
+            )
+        if missing:
+            self.warnings.append(
+                f"{op.username} exists without the role(s) {', '.join(missing)}; the agent does not change roles "
+                "of an existing operator. Add them in the portal (Operator → Role → Edit) or pick a new user name."
+            )
+        expected = {r.lower() for r in op.roles}
+        extra = [r for r in row.roles if r.lower() not in expected]
+        if extra:
+            self.warnings.append(f"{op.username} has roles the shop does not need: {', '.join(extra)}.")
+
+    def _activate_web(self, row: OperatorRow) -> OperatorRow:
+        plan, ref = self.plan.web, self.refs["web"]
+        pending = self.vault.get(ref, "pending")
+        if row.status == ACTIVE:
+            if pending is not None:
+                # The change was submitted and took: the pending password is the one the portal has.
+                self.vault.promote(ref)
+                self.journal.done("web-activation", reconciled=True)
+            if self.vault.get(ref) is None:
+                raise AuthError(
+                    f"The web operator {plan.username} is already Active, but its password is not in the vault.",
+                    hint="Have the Business Administrator use Reset Password on it in the portal, or put its "
+                    "password in the vault: mpesa-agent setup --web-password-stdin.",
+                )
+            self.reporter.finish("web-activation", "skipped", "already Active")
+            return row
+        if row.status != PENDING_ACTIVE:
+            raise PortalError(
+                f"The web operator {plan.username} is {row.status}; setup cannot activate it.",
+                hint="Unlock or reactivate it in the portal as the Business Administrator.",
+            )
+        if pending is not None:
+            # The last run staged a password but the portal still shows Pending Active: it never took.
+            self.vault.discard_pending(ref)
+        creds = self.portal.human.sms_credentials("the new web operator's first login", plan.kyc.msisdn, plan.username)
+        if creds.username.lower() != plan.username.lower():
+            raise UsageError(f"The SMS is for {creds.username}, not for {plan.username}.")
+        self.vault.set_current(ref, creds.password, note="temporary password from the portal's SMS")
+        self.portal.logout()
+        result = self.portal.login(self.plan.profile, plan.username, creds.password, purpose="web operator first login")
+        if result is not LoginResult.FIRST_LOGIN:
+            raise PortalError(f"The portal did not ask {plan.username} to change its first password.")
+        new = passwords.generate_password()
+        answers = (passwords.generate_security_answer(), passwords.generate_security_answer())
+        self.vault.stage(ref, new, note="first-login password, submitted to the portal")
+        self.journal.intent("web-activation", username=plan.username)
+        questions = self.portal.first_login_change(creds.password, new, answers)
+        self.vault.promote(ref)
+        self.vault.set_current(
+            self.refs["web-security"],
+            Secret(
+                json.dumps(
+                    {
+                        "question_1": questions[0],
+                        "answer_1": answers[0].reveal(),
+                        "question_2": questions[1],
+                        "answer_2": answers[1].reveal(),
+                    }
+                )
+            ),
+            note="security questions",
+        )
+        self.journal.done("web-activation", username=plan.username)
+        self.reporter.finish("web-activation", "ok", "password changed; security questions set")
+        return dataclasses.replace(row, status=ACTIVE)
+
+    def _login_web(self) -> None:
+        if self.portal.logged_in_as == self.plan.web.username:
+            return
+        self.portal.logout()
+        password = self.vault.require(self.refs["web"])
+        result = self.portal.login(self.plan.profile, self.plan.web.username, password, purpose="web operator login")
+        if result is LoginResult.FIRST_LOGIN:
+            raise PortalError(f"The portal still asks {self.plan.web.username} for a first-login change.")
+
+    def _set_api_password(self, row: OperatorRow) -> OperatorRow:
+        plan, ref = self.plan.api, self.refs["api"]
+        pending = self.vault.get(ref, "pending")
+        current = self.vault.get(ref)
+        if row.status == ACTIVE and pending is None and current is not None:
+            self.reporter.finish("api-password", "skipped", "already Active, password in the vault")
+            return row
+        self._login_web()
+        fresh = self.portal.find_operator(plan.username)
+        if fresh is None:
+            raise VerificationError(f"The API operator {plan.username} is not listed for {self.plan.web.username}.")
+        if fresh.status == ACTIVE and pending is not None and self.journal.state("api-password") == "intent":
+            # Set Password went through before the interruption? Setting the same pending password again is
+            # harmless and makes sure the portal and the vault agree.
+            pass
+        new = pending or passwords.generate_password()
+        if pending is None:
+            self.vault.stage(ref, new, note="API operator password, submitted to the portal")
+        self.journal.intent("api-password", username=plan.username)
+        self.portal.set_api_password(plan.username, new)
+        after = self.portal.find_operator(plan.username)
+        if after is None or after.status != ACTIVE:
+            raise VerificationError(
+                f"After Set Password the API operator {plan.username} is "
+                f"{after.status if after else 'not listed'}, not Active.",
+                hint="Run setup again: the new password is kept as pending and will be set again.",
+            )
+        self.vault.promote(ref)
+        self.journal.done("api-password", username=plan.username)
+        self.reporter.finish("api-password", "ok", "password set; operator Active")
+        return after
+
+    def _verify(self) -> tuple[OperatorOutcome, OperatorOutcome]:
+        outcomes = []
+        for op in (self.plan.web, self.plan.api):
+            row = self.portal.find_operator(op.username)
+            if row is None:
+                raise VerificationError(f"The operator {op.username} is not listed.")
+            expected = {r.lower() for r in op.roles}
+            outcomes.append(
+                OperatorOutcome(
+                    op.username,
+                    op.channel,
+                    row.status,
+                    row.roles,
+                    [r for r in op.roles if not row.has_role(r)],
+                    [r for r in row.roles if r.lower() not in expected],
+                )
+            )
+        web, api = outcomes
+        bad = [o for o in outcomes if o.status != ACTIVE]
+        if bad:
+            self.reporter.finish("verify", "failed", ", ".join(f"{o.username}: {o.status}" for o in bad))
+            raise VerificationError(
+                "Not every operator is Active: " + ", ".join(f"{o.username} is {o.status}" for o in bad) + ".",
+                hint="Run mpesa-agent setup again to finish the remaining steps.",
+            )
+        self.journal.done("verify")
+        self.reporter.finish("verify", "ok", "both operators Active")
+        return web, api
+
+
+@dataclasses.dataclass
+class SetupRequest:
+    """Everything ``mpesa-agent setup`` was asked to do (no secrets)."""
+
+    profile: str | None
+    overrides: dict[str, Any]
+    portal_url: str | None = None
+    ui: str | None = None
+    headless: bool | None = None
+    dry_run: bool = False
+    interactive: bool = True
+
+
+def make_plan(request: SetupRequest, ask: Callable[[str], str] | None) -> tuple[SetupPlan, dict[str, Any]]:
+    """The validated plan and the settings in effect (config file merged with the request)."""
+    from agent import settings
+    from agent.workflows.plan import build_plan
+
+    cfg = settings.load_config()
+    merged = cfg.settings
+    profile = cfg.profile(request.profile)
+    portal_url = request.portal_url or str(profile.get("portal_url") or merged["portal_url"])
+    plan = build_plan(
+        profile, portal_url=portal_url, overrides=request.overrides, ask=ask if request.interactive else None
+    )
+    if request.ui:
+        merged["ui"] = request.ui
+    if request.headless is not None:
+        merged["headless"] = request.headless
+    return plan, merged
+
+
+def run_setup(
+    plan: SetupPlan,
+    merged_settings: dict[str, Any],
+    *,
+    human: Any,
+    vault: Vault,
+    reporter: Reporter,
+    admin_password: PasswordSource,
+) -> SetupResult:
+    """Open the portal and run every step that is not done yet."""
+    from agent.portal.session import PortalOptions, portal_session
+    from agent.workflows.progress import RecordingReporter
+
+    recorder = RecordingReporter(reporter)
+    journal = Journal(f"setup-{plan.profile}")
+    options = PortalOptions(
+        url=plan.portal_url,
+        ui=str(merged_settings["ui"]),
+        headless=bool(merged_settings["headless"]),
+        timeout_ms=int(merged_settings["timeout_ms"]),
+        human_timeout_s=int(merged_settings["human_timeout_s"]),
+    )
+    with journal.lock(), portal_session(options, human) as portal:
+        run = SetupRun(plan, portal, vault, recorder, admin_password, journal)
+        result = run.run()
+    result.steps = recorder.as_list()
+    return result
