@@ -12,9 +12,11 @@ passkey, token, otp, ...) for debug output of HTTP traffic and settings.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import threading
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -31,10 +33,21 @@ SECRET_KEY_PATTERN = re.compile(
 
 
 def remember(value: str) -> None:
-    """Register a secret value so that redaction masks it wherever it shows up."""
+    """Register a secret value so that redaction masks it wherever it shows up.
+
+    Its escaped forms are registered too: inside a JSON string (a keyring document, an HTTP body) and URL-encoded
+    (a form post, a query string), so a value containing quotes, backslashes or non-ASCII text is still masked.
+    """
     if value and len(value) >= _MIN_REDACT_LEN:
+        forms = {
+            value,
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            urllib.parse.quote_plus(value),
+            urllib.parse.quote(value, safe=""),
+        }
         with _known_lock:
-            _known.add(value)
+            _known.update(forms)
 
 
 class Secret:
@@ -121,7 +134,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string must not leak the raw args either
+        except Exception:  # noqa: BLE001 - a broken format string must not leak the raw args either
             message = str(record.msg)
         record.msg = redact_text(message)
         record.args = None
