@@ -17,7 +17,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import click
 
@@ -133,6 +133,241 @@ def config_init(force: bool) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# progress and secrets input
+
+
+class StepPrinter:
+    """Shows workflow progress: a line per step with a status mark (colour on a TTY unless NO_COLOR)."""
+
+    MARKS: ClassVar[dict[str, tuple[str, str]]] = {
+        "ok": ("✓", "green"),
+        "skipped": ("–", "cyan"),
+        "failed": ("✗", "red"),
+        "warning": ("!", "yellow"),
+    }
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        self.titles: dict[str, str] = {}
+
+    def _out(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(text, err=True, color=self.color)
+
+    def start(self, key: str, title: str) -> None:
+        self.titles[key] = title
+        self._out(click.style("  … ", dim=True) + title if self.color else f"  ... {title}")
+
+    def finish(self, key: str, status: str, detail: str = "") -> None:
+        mark, colour = self.MARKS.get(status, ("•", "white"))
+        title = self.titles.get(key, key)
+        text = f"  {mark} {title}" + (f": {detail}" if detail else "")
+        self._out(click.style(text, fg=colour) if self.color else text)
+
+    def info(self, text: str) -> None:
+        self._out(f"    {text}")
+
+
+def read_secret_stdin(what: str) -> Any:
+    """One line from standard input as a Secret (for --*-stdin flags)."""
+    from agent.errors import UsageError
+    from agent.secret import Secret
+
+    line = sys.stdin.readline()
+    if not line.strip():
+        raise UsageError(
+            f"--{what}-stdin was given but standard input was empty.",
+            hint=f"Pipe the {what.replace('-', ' ')} in, e.g. from your password manager.",
+        )
+    return Secret(line.rstrip("\r\n"))
+
+
+def secret_source(env_var: str, stdin_flag: bool, what: str) -> Callable[[str], Any]:
+    """Where a secret comes from, in order: --*-stdin, the environment variable, a hidden prompt.
+
+    The source is logged (twine-style), never the value.
+    """
+    from agent.errors import NeedsHumanError
+    from agent.secret import Secret
+
+    def get(prompt: str) -> Any:
+        if stdin_flag:
+            log.info("%s: read from standard input", what)
+            return read_secret_stdin(what)
+        value = os.environ.get(env_var)
+        if value:
+            log.info("%s: read from the environment variable %s", what, env_var)
+            return Secret(value)
+        if not sys.stdin.isatty():
+            raise NeedsHumanError(
+                f"The {what.replace('-', ' ')} is needed but there is no terminal to ask on.",
+                hint=f"Use --{what}-stdin or set {env_var}.",
+            )
+        log.info("%s: asked at the terminal", what)
+        return Secret(click.prompt(prompt, hide_input=True, err=True))
+
+    return get
+
+
+def ask_text(question: str) -> str:
+    return str(click.prompt(question, err=True))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# setup
+
+INPUT_KINDS = click.Choice(["prompt", "browser", "command", "sandbox"])
+
+
+@cli.command()
+@click.option("--profile", help="Profile (organisation short code) from the configuration file.")
+@click.option("--portal-url", help="The portal's address (default: the real portal, or the profile's).")
+@click.option("--ui", type=click.Choice(["auto", "classic", "current"]), help="Portal generation (default: detect).")
+@click.option("--headed", is_flag=True, help="Show the browser window.")
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
+@click.option(
+    "--yes",
+    "--non-interactive",
+    "non_interactive",
+    is_flag=True,
+    help="Never ask: a missing input is an error that names it.",
+)
+@click.option("--resume", is_flag=True, help="Continue an interrupted setup (setup always does; this says so).")
+@click.option("--captcha-from", type=INPUT_KINDS, help="Who types the captcha (default from settings: prompt).")
+@click.option("--codes-from", type=INPUT_KINDS, help="Who supplies SMS codes and the web operator's SMS.")
+@click.option("--codes-command", help="Program that prints the SMS code (with --codes-from command).")
+@click.option(
+    "--admin-password-stdin",
+    is_flag=True,
+    help="Read the Business Administrator's password from standard input (else MPESA_AGENT_ADMIN_PASSWORD, "
+    "else a hidden prompt).",
+)
+@click.option("--short-code", help="Organisation short code.")
+@click.option("--admin-username", help="Business Administrator user name.")
+@click.option("--phone", help="Your Safaricom number for operator SMS.")
+@click.option("--web-username", help="User name for the new web operator.")
+@click.option("--api-username", help="User name for the new API operator (initiator).")
+@click.option("--role-set", help="API role set from roles.toml (default osen-default).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def setup(
+    profile: str | None,
+    portal_url: str | None,
+    ui: str | None,
+    headed: bool,
+    dry_run: bool,
+    non_interactive: bool,
+    resume: bool,
+    captcha_from: str | None,
+    codes_from: str | None,
+    codes_command: str | None,
+    admin_password_stdin: bool,
+    short_code: str | None,
+    admin_username: str | None,
+    phone: str | None,
+    web_username: str | None,
+    api_username: str | None,
+    role_set: str | None,
+    as_json: bool,
+) -> None:
+    """Create and activate the web and API operators on your M-PESA Org Portal (resumable)."""
+    from agent.portal.human import make_inputs
+    from agent.vault import open_vault
+    from agent.workflows.setup import SetupRequest, make_plan, run_setup
+
+    STATE.json = as_json
+    interactive = not non_interactive and sys.stdin.isatty()
+    overrides = {
+        "short_code": short_code,
+        "admin_username": admin_username,
+        "owner_msisdn": phone,
+        "web_operator.username": web_username,
+        "api_operator.username": api_username,
+        "api_operator.role_set": role_set,
+    }
+    request = SetupRequest(
+        profile=profile,
+        overrides=overrides,
+        portal_url=portal_url,
+        ui=ui,
+        headless=False if headed else None,
+        dry_run=dry_run,
+        interactive=interactive,
+    )
+    plan, merged = make_plan(request, ask_text)
+    if dry_run:
+        emit({"dry_run": True, "plan": plan.as_dict()}, _render_plan)
+        return
+    captcha_kind = captcha_from or str(merged["captcha_provider"])
+    codes_kind = codes_from or str(merged["otp_provider"])
+    if "browser" in (captcha_kind, codes_kind) and merged["headless"]:
+        from agent.errors import UsageError
+
+        raise UsageError("The browser input needs a visible browser window.", hint="Add --headed.")
+    human = make_inputs(
+        captcha_kind,
+        codes_kind,
+        portal_url=plan.portal_url,
+        captcha_command=str(merged["captcha_command"]),
+        otp_command=codes_command or str(merged["otp_command"]),
+        timeout_s=float(merged["human_timeout_s"]),
+    )
+    vault = open_vault()
+    printer = StepPrinter(quiet=False)
+    if not as_json:
+        click.echo(
+            f"Setting up {plan.web.username} (web) and {plan.api.username} (API) on {plan.portal_url} "
+            f"for short code {plan.profile}. Credentials go to: {vault.backend_name}.",
+            err=True,
+        )
+    result = run_setup(
+        plan,
+        merged,
+        human=human,
+        vault=vault,
+        reporter=printer,
+        admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
+    )
+    emit(result.as_dict(), _render_setup)
+
+
+def _render_plan(data: dict[str, Any]) -> None:
+    plan = data["plan"]
+    click.echo(f"Plan for short code {plan['profile']} on {plan['portal_url']} (nothing will be changed):")
+    click.echo(f"  1. log in as the Business Administrator {plan['admin_username']} (captcha + SMS code)")
+    for n, key in ((2, "web_operator"), (3, "api_operator")):
+        op = plan[key]
+        click.echo(
+            f"  {n}. create the {op['channel']} operator {op['username']} ({op['rule_profile']}; roles: "
+            f"{', '.join(op['roles'])}; SMS to {op['notification_msisdn']}), unless it exists"
+        )
+    click.echo(
+        f"  4. first login as {plan['web_operator']['username']} with the password from its SMS; set a "
+        "generated password and security answers (kept in your keyring)"
+    )
+    click.echo(
+        f"  5. as {plan['web_operator']['username']}, set a generated password on "
+        f"{plan['api_operator']['username']} so it becomes Active"
+    )
+    click.echo("  6. read both operators back from the portal")
+    click.echo("Run the same command without --dry-run to do it.")
+
+
+def _render_setup(data: dict[str, Any]) -> None:
+    click.echo("")
+    click.echo(f"{'operator':<18}{'channel':<9}{'status':<16}roles")
+    for key in ("web_operator", "api_operator"):
+        op = data.get(key)
+        if op:
+            click.echo(f"{op['username']:<18}{op['channel']:<9}{op['status']:<16}{', '.join(op['roles'])}")
+    for warning in data.get("warnings", []):
+        click.echo(f"Warning: {warning}")
+    if data.get("ok"):
+        click.echo("Both operators are Active and their passwords are in your keyring.")
+        click.echo("Next: mpesa-agent link-site https://your-shop.example  (then: mpesa-agent push)")
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # error boundary
 
 
@@ -166,7 +401,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         _fail(exc.exit_status, exc.message, exc.hint)
     except KeyboardInterrupt:
         _fail(ExitStatus.NEEDS_HUMAN, "Interrupted.", "Run the same command again; finished steps are not redone.")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the boundary: anything else is explained, never a raw traceback
         status, message, hint = _translate_foreign(exc)
         _fail(status, message, hint)
     sys.exit(int(ExitStatus.OK))

@@ -182,3 +182,20 @@ def _pid_alive(pid: int) -> bool:
         return status != "Z"
     except (OSError, IndexError):
         return True
+
+
+CRASH_ENV = "MPESA_AGENT_TEST_CRASH_AT"
+
+
+def checkpoint(name: str) -> None:
+    """A named point between two effects on the outside world (e.g. ``api-password:after-set``).
+
+    Test hook: when ``MPESA_AGENT_TEST_CRASH_AT`` names this point, the process kills itself with SIGKILL right here,
+    so the crash tests can stop the agent at every step boundary deterministically. Without the variable it does
+    nothing.
+    """
+    wanted = os.environ.get(CRASH_ENV)
+    if wanted and name in wanted.split(","):
+        import signal
+
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))

@@ -89,7 +89,7 @@ class Portal:
         first = FirstLoginScreen(self.ctx)
         shell = ShellScreen(self.ctx)
         for attempt in range(1, CAPTCHA_TRIES + 1):
-            if self.human.in_browser:
+            if self.human.captcha_in_browser:
                 login.fill_credentials(short_code, username, password)
                 self.human_notice(f"Type the verification code in the browser window and press Login ({purpose}).")
                 timeout = self.human_timeout_ms
@@ -150,7 +150,7 @@ class Portal:
         try:
             outcome = _wait_any(self.ctx, candidates, timeout_ms)
         except PlaywrightTimeout:
-            if self.human.in_browser:
+            if self.human.captcha_in_browser:
                 raise NeedsHumanError(
                     "Nobody completed the login in the browser in time.",
                     hint="Run the same command again and type the verification code in the window.",
@@ -184,7 +184,7 @@ class Portal:
     def _otp(self, otp: OtpScreen, first: FirstLoginScreen, shell: ShellScreen, purpose: str) -> str:
         phone = otp.phone_hint()
         for attempt in range(1, OTP_TRIES + 1):
-            if self.human.in_browser:
+            if self.human.otp_in_browser:
                 self.human_notice(f"Type the SMS code sent to {phone} in the browser window ({purpose}).")
                 timeout = self.human_timeout_ms
             else:
@@ -203,7 +203,7 @@ class Portal:
             try:
                 outcome = _wait_any(self.ctx, candidates, timeout)
             except PlaywrightTimeout:
-                if self.human.in_browser:
+                if self.human.otp_in_browser:
                     raise NeedsHumanError("Nobody typed the SMS code in time.", hint="Run the command again.") from None
                 raise self.ctx.drift("otp", "any known result after submitting the SMS code") from None
             if outcome != "otp_wrong":
@@ -256,6 +256,18 @@ class Portal:
                 raise self.ctx.drift("first_login", "the confirmation that the password was changed") from None
         self.logged_in_as = None
         return q1, q2
+
+    def session_expired(self) -> bool:
+        """True when the portal (in the page or a tab's frame) says the session has expired."""
+        pattern = re.compile(re.escape(self.ctx.pagemap.text("login", "session_expired")), re.IGNORECASE)
+        for frame in self.page.frames:
+            try:
+                if frame.get_by_text(pattern).count() > 0:
+                    self.logged_in_as = None
+                    return True
+            except PlaywrightError:
+                continue
+        return False
 
     # -- logout ----------------------------------------------------------------------------------------------
     def logout(self) -> None:
@@ -340,8 +352,8 @@ class Portal:
         errors += [
             str(t)
             for t in invalid.evaluate_all(
-                "els => els.map(e => (document.getElementById(e.getAttribute('aria-describedby') || '') || {}).innerText)"
-                ".filter(Boolean)"
+                "els => els.map(e => (document.getElementById(e.getAttribute('aria-describedby') || '') || {})"
+                ".innerText).filter(Boolean)"
             )
         ]
         if errors:

@@ -47,8 +47,16 @@ class HumanInput(abc.ABC):
     """Where captcha answers, OTPs and SMS credentials come from."""
 
     name: str = "?"
-    #: True when the person types the captcha/OTP into the page themselves.
+    #: True when the person types the captcha (or the OTP) into the page themselves.
     in_browser: bool = False
+
+    @property
+    def captcha_in_browser(self) -> bool:
+        return self.in_browser
+
+    @property
+    def otp_in_browser(self) -> bool:
+        return self.in_browser
 
     @abc.abstractmethod
     def captcha(self, image_png: bytes, purpose: str) -> Secret:
@@ -311,6 +319,52 @@ class SandboxInput(HumanInput):
             if found and found.group(1).lower() == username.lower():
                 return SmsCredentials(found.group(1), Secret(found.group(2)))
         raise NeedsHumanError(f"No SMS with the credentials of {username} reached {msisdn} in the sandbox.")
+
+
+class CombinedInput(HumanInput):
+    """The captcha from one provider, the SMS codes and credentials from another."""
+
+    def __init__(self, captcha: HumanInput, sms: HumanInput) -> None:
+        self._captcha, self._sms = captcha, sms
+        self.name = f"{captcha.name}+{sms.name}"
+
+    @property
+    def captcha_in_browser(self) -> bool:
+        return self._captcha.in_browser
+
+    @property
+    def otp_in_browser(self) -> bool:
+        return self._sms.in_browser
+
+    def captcha(self, image_png: bytes, purpose: str) -> Secret:
+        return self._captcha.captcha(image_png, purpose)
+
+    def otp(self, purpose: str, phone_hint: str) -> Secret:
+        return self._sms.otp(purpose, phone_hint)
+
+    def sms_credentials(self, purpose: str, msisdn: str, username: str) -> SmsCredentials:
+        return self._sms.sms_credentials(purpose, msisdn, username)
+
+
+def make_inputs(
+    captcha_kind: str,
+    otp_kind: str,
+    *,
+    portal_url: str,
+    captcha_command: str = "",
+    otp_command: str = "",
+    timeout_s: float = 300,
+    ask: Callable[[str, bool], str] = default_ask,
+    say: Callable[[str], None] = default_say,
+) -> HumanInput:
+    """The providers for the captcha and for SMS codes, combined when they differ."""
+    captcha = make_human(
+        captcha_kind, portal_url=portal_url, command=captcha_command, timeout_s=timeout_s, ask=ask, say=say
+    )
+    if otp_kind == captcha_kind and otp_command == captcha_command:
+        return captcha
+    sms = make_human(otp_kind, portal_url=portal_url, command=otp_command, timeout_s=timeout_s, ask=ask, say=say)
+    return CombinedInput(captcha, sms)
 
 
 def make_human(

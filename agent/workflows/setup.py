@@ -25,11 +25,11 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from agent import passwords
-from agent.errors import AgentError, AuthError, PortalError, UsageError, VerificationError
-from agent.journal import Journal
+from agent.errors import AgentError, AuthError, PortalChangedError, PortalError, UsageError, VerificationError
+from agent.journal import Journal, checkpoint
 from agent.portal.flows import LoginResult, OperatorRow, Portal
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault
@@ -37,6 +37,7 @@ from agent.workflows.plan import OperatorPlan, SetupPlan
 from agent.workflows.progress import Reporter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ACTIVE = "Active"
 PENDING_ACTIVE = "Pending Active"
@@ -124,22 +125,37 @@ class SetupRun:
     def run(self) -> SetupResult:
         plan = self.plan
         self.journal.record("setup", "start", plan=plan.as_dict())
-        web_row = api_row = None
-        # Decide what is left: the vault and the journal say which passwords are settled; the portal decides.
+        web_row: OperatorRow
+        api_row: OperatorRow
         with self.step("admin-login", f"Log in as the Business Administrator {plan.admin_username}"):
             self._admin_login()
         with self.step("web-operator", f"Web operator {plan.web.username}"):
-            web_row = self._ensure_operator(plan.web)
+            web_row = self._relogin_on_expiry(lambda: self._ensure_operator(plan.web), self._admin_login)
         with self.step("api-operator", f"API operator {plan.api.username}"):
-            api_row = self._ensure_operator(plan.api)
+            api_row = self._relogin_on_expiry(lambda: self._ensure_operator(plan.api), self._admin_login)
         with self.step("web-activation", f"Activate the web operator {plan.web.username}"):
             web_row = self._activate_web(web_row)
         with self.step("api-password", f"Set the API operator's password (as {plan.web.username})"):
-            api_row = self._set_api_password(api_row)
+            api_row = self._relogin_on_expiry(lambda: self._set_api_password(api_row), self._login_web)
         with self.step("verify", "Read both operators back from the portal"):
             web_out, api_out = self._verify()
         self.journal.record("setup", "finish", web=web_out.status, api=api_out.status)
         return SetupResult(plan.profile, web_out, api_out, [], self.warnings)
+
+    def _relogin_on_expiry(self, action: Callable[[], T], relogin: Callable[[], None]) -> T:
+        """Run ``action``; if the portal session expired meanwhile, log in again once and run it again.
+
+        Safe because every action checks the portal before it changes anything.
+        """
+        try:
+            return action()
+        except (PortalChangedError, PortalError):
+            if not self.portal.session_expired():
+                raise
+            log.info("the portal session expired; logging in again")
+            self.reporter.info("The portal session expired; logging in again.")
+            relogin()
+            return action()
 
     # -- steps -----------------------------------------------------------------------------------------------
     def _admin_login(self) -> None:
@@ -149,7 +165,6 @@ class SetupRun:
             f"Password of the Business Administrator {self.plan.admin_username}"
         )
         if self.portal.logged_in_as == self.plan.admin_username:
-            self.reporter.finish("admin-login", "skipped", "already logged in")
             return
         self.portal.logout()
         result = self.portal.login(
@@ -163,6 +178,7 @@ class SetupRun:
         if stored is None:
             self.vault.set_current(ref, password, note="accepted by the portal at login")
         self.journal.done("admin-login")
+        checkpoint("admin-login:done")
         self.reporter.finish("admin-login", "ok", "logged in")
 
     def _ensure_operator(self, op: OperatorPlan) -> OperatorRow:
@@ -173,8 +189,10 @@ class SetupRun:
             self.journal.record(key, "note", reconciled="not found after interrupted submit")
         if row is None:
             self.journal.intent(key, username=op.username, channel=op.channel, roles=list(op.roles))
+            checkpoint(f"{key}:before-submit")
             try:
                 self.portal.create_operator(op)
+                checkpoint(f"{key}:after-submit")
             except (PortalError, VerificationError) as exc:
                 # The answer was lost or an error page came after Submit: the grid tells whether it committed.
                 row = self.portal.find_operator(op.username)
@@ -188,6 +206,7 @@ class SetupRun:
                     hint="Run setup again in a few minutes; it will look for it before creating anything.",
                 )
             self.journal.done(key, status=row.status)
+            checkpoint(f"{key}:done")
             self.reporter.finish(key, "ok", f"created ({row.status})")
         else:
             self._check_existing(op, row)
@@ -240,6 +259,7 @@ class SetupRun:
         if creds.username.lower() != plan.username.lower():
             raise UsageError(f"The SMS is for {creds.username}, not for {plan.username}.")
         self.vault.set_current(ref, creds.password, note="temporary password from the portal's SMS")
+        checkpoint("web-activation:sms-read")
         self.portal.logout()
         result = self.portal.login(self.plan.profile, plan.username, creds.password, purpose="web operator first login")
         if result is not LoginResult.FIRST_LOGIN:
@@ -249,6 +269,7 @@ class SetupRun:
         self.vault.stage(ref, new, note="first-login password, submitted to the portal")
         self.journal.intent("web-activation", username=plan.username)
         questions = self.portal.first_login_change(creds.password, new, answers)
+        checkpoint("web-activation:after-change")
         self.vault.promote(ref)
         self.vault.set_current(
             self.refs["web-security"],
@@ -265,6 +286,7 @@ class SetupRun:
             note="security questions",
         )
         self.journal.done("web-activation", username=plan.username)
+        checkpoint("web-activation:done")
         self.reporter.finish("web-activation", "ok", "password changed; security questions set")
         return dataclasses.replace(row, status=ACTIVE)
 
@@ -288,15 +310,15 @@ class SetupRun:
         fresh = self.portal.find_operator(plan.username)
         if fresh is None:
             raise VerificationError(f"The API operator {plan.username} is not listed for {self.plan.web.username}.")
-        if fresh.status == ACTIVE and pending is not None and self.journal.state("api-password") == "intent":
-            # Set Password went through before the interruption? Setting the same pending password again is
-            # harmless and makes sure the portal and the vault agree.
-            pass
+        # A pending password means a Set Password was in flight when the last run stopped; whether or not it went
+        # through, setting the same pending password again makes the portal and the vault agree.
         new = pending or passwords.generate_password()
         if pending is None:
             self.vault.stage(ref, new, note="API operator password, submitted to the portal")
         self.journal.intent("api-password", username=plan.username)
+        checkpoint("api-password:staged")
         self.portal.set_api_password(plan.username, new)
+        checkpoint("api-password:after-set")
         after = self.portal.find_operator(plan.username)
         if after is None or after.status != ACTIVE:
             raise VerificationError(
@@ -306,6 +328,7 @@ class SetupRun:
             )
         self.vault.promote(ref)
         self.journal.done("api-password", username=plan.username)
+        checkpoint("api-password:done")
         self.reporter.finish("api-password", "ok", "password set; operator Active")
         return after
 
