@@ -368,6 +368,158 @@ def _render_setup(data: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# status and doctor
+
+
+def _render_status(data: dict[str, Any], checklist: bool = False) -> None:
+    kind = "ephemeral" if data["vault_ephemeral"] else "OS keyring"
+    click.echo(f"Vault: {data['vault_backend']} ({kind})")
+    if data["profile"]:
+        click.echo(f"Profile: short code {data['profile']}")
+    else:
+        click.echo("No profile yet: run mpesa-agent config init, then mpesa-agent setup.")
+    for op in data["operators"]:
+        age = (
+            ""
+            if op["password_age_days"] is None
+            else (f", password {op['password_age_days']} days old, expires in {op['days_until_expiry']} days")
+        )
+        seen = op["last_seen_status"] or "not checked yet"
+        click.echo(
+            f"  {op['kind']:<4} operator {op['username']}: {seen}{age}"
+            + (" (rotation in flight: mpesa-agent rotate --resume)" if op["rotation_pending"] else "")
+        )
+        for problem in op["problems"]:
+            click.echo(f"    ! {problem}")
+    if not data["sites"]:
+        click.echo("No linked site: mpesa-agent link-site https://your-shop.example")
+    for site in data["sites"]:
+        match = {
+            True: "initiator matches the vault",
+            False: "initiator DIFFERS from the vault",
+            None: "initiator not checked",
+        }[site["initiator_matches"]]
+        state = "ok" if site["ok"] else "PROBLEM"
+        click.echo(f"  site {site['url']}: {state}; plugin {site['plugin'] or '?'}; {match}")
+        if site["problem"]:
+            click.echo(f"    ! {site['problem']}" + (f" Next: {site['hint']}" if site["hint"] else ""))
+    if checklist:
+        click.echo("Go-live checklist (causes of Daraja 2001 'The initiator information is invalid'):")
+        for item in data["checklist"]:
+            click.echo(f"  - {item['item']}: {item['check']}")
+    click.echo("All good." if data["ok"] else "Something needs attention (see above).")
+
+
+def _status_command(profile: str | None, as_json: bool, offline: bool, checklist: bool) -> None:
+    from agent.workflows.status import collect_status
+
+    STATE.json = as_json
+    report = collect_status(profile, check_sites=not offline)
+    emit(report.as_dict(), lambda d: _render_status(d, checklist))
+    if report.exit_status != ExitStatus.OK:
+        sys.exit(int(report.exit_status))
+
+
+@cli.command()
+@click.option("--profile", help="Profile (organisation short code).")
+@click.option("--offline", is_flag=True, help="Do not contact the linked sites.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(profile: str | None, offline: bool, as_json: bool) -> None:
+    """Is everything still right? Operators, password ages, linked sites and their plugin settings.
+
+    Exit status: 0 all good, 5 something differs or expires soon, 7 a site problem (useful in cron).
+    """
+    _status_command(profile, as_json, offline, checklist=False)
+
+
+@cli.command()
+@click.option("--profile", help="Profile (organisation short code).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def doctor(profile: str | None, as_json: bool) -> None:
+    """status, plus the go-live checklist that explains the usual causes of Daraja's 2001."""
+    _status_command(profile, as_json, offline=False, checklist=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# sandbox and demo
+
+
+@cli.command()
+@click.option("--port", type=int, default=0, help="Portal port on 127.0.0.1 (default: a free one).")
+@click.option("--shop-port", type=int, default=0, help="Shop port on 127.0.0.1 (default: a free one).")
+@click.option("--ui", type=click.Choice(["classic", "current"]), default="classic", help="Portal generation.")
+def sandbox(port: int, shop_port: int, ui: str) -> None:
+    """Run the sandbox portal and shop on this computer to try the agent by hand (Ctrl-C stops them)."""
+    from agent.sandbox import runner
+
+    running = runner.start(ui=ui, mode="demo", portal_port=port, shop_port=shop_port)
+    try:
+        click.echo(f"Sandbox M-PESA Org Portal ({ui}): {running.portal_url}/orglogin.action")
+        click.echo(
+            f"  short code {runner.SHORTCODE}, Business Administrator {runner.ADMIN_USERNAME} / "
+            f"{runner.ADMIN_PASSWORD} (a published sandbox-only password), phone {runner.ADMIN_MSISDN}"
+        )
+        click.echo(f"  SMS outbox (OTPs, new operators' passwords): {running.portal_url}/__sim/sms")
+        click.echo(f"  current captcha: {running.portal_url}/__sim/captcha")
+        click.echo(f"Sandbox shop (WordPress + WooCommerce stand-in): {running.shop_url}/")
+        click.echo(
+            f"  user {runner.SANDBOX_SHOP_USER}; application passwords: POST {running.shop_url}/__sim/app-password"
+        )
+        click.echo(
+            "Try: mpesa-agent setup --portal-url " + running.portal_url + " --captcha-from sandbox --codes-from sandbox"
+        )
+        click.echo("Press Ctrl-C to stop.")
+        running.portal.wait()
+    except KeyboardInterrupt:
+        click.echo("Stopping the sandbox.")
+    finally:
+        running.stop()
+
+
+@cli.command()
+@click.option("--ui", type=click.Choice(["classic", "current"]), default="classic", help="Portal generation.")
+@click.option("--headed", is_flag=True, help="Show the browser window.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def demo(ui: str, headed: bool, as_json: bool) -> None:
+    """See the whole job work on the built-in sandbox portal and shop (nothing is kept afterwards)."""
+    from agent.workflows.demo import run_demo
+
+    STATE.json = as_json
+    if not as_json:
+        click.echo(
+            "mpesa-agent demo: the whole job on a local sandbox portal and shop, with a throw-away vault.", err=True
+        )
+    result = run_demo(ui=ui, headless=not headed, reporter=StepPrinter())
+    emit(result.as_dict(), _render_demo)
+    if not result.ok:
+        sys.exit(int(ExitStatus.VERIFY))
+
+
+def _render_demo(data: dict[str, Any]) -> None:
+    click.echo("")
+    click.echo("Summary")
+    for op in data["operators"]:
+        click.echo(
+            f"  {op['channel']:<4} operator {op['username']:<12} {op['status']:<8} roles: {', '.join(op['roles'])}"
+        )
+    for site in data["push"]["sites"]:
+        result = site.get("result") or {}
+        verified = (
+            "initiator verified by read-back"
+            if result.get("verified") or result.get("changes") == []
+            else ("NOT verified")
+        )
+        click.echo(f"  shop {site['url']}: plugin {result.get('plugin_name') or result.get('plugin')}, {verified}")
+    click.echo(f"  status: {'all good' if data['status']['ok'] else 'needs attention'}")
+    phases = ", ".join(f"{k} {v:.1f}s" for k, v in data["phases"].items())
+    click.echo(f"  time: {phases}")
+    click.echo("On the real portal:")
+    for line in data["differences"]:
+        click.echo(f"  - {line}")
+    click.echo("Next: mpesa-agent config init, then mpesa-agent setup --dry-run")
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # error boundary
 
 

@@ -21,6 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from agent.errors import AuthError, NeedsHumanError, PortalError
 from agent.portal.human import HumanInput
 from agent.portal.screens import (
+    BrowseScreen,
     CreateOperatorScreen,
     FirstLoginScreen,
     LoginScreen,
@@ -209,6 +210,9 @@ class Portal:
             if outcome != "otp_wrong":
                 return outcome
             log.info("the portal refused the SMS code (attempt %d)", attempt)
+            if attempt < OTP_TRIES and not self.human.otp_in_browser and otp.loc("resend").count() == 1:
+                # The code may have expired: ask for a fresh one before the next try.
+                self._submit(otp, "resend")
         raise NeedsHumanError(
             "The SMS code was refused three times.",
             hint="Wait for a new SMS, then run the same command again.",
@@ -288,14 +292,17 @@ class Portal:
     def open_operator_list(self) -> OperatorsScreen:
         """Browse Organization → Overview → Operators (administrators and managers both have it)."""
         screen = OperatorsScreen(self.ctx)
+        if screen.is_shown() and screen.loc("user_name").count() == 1:
+            return screen  # the operator list is the open tab already
         shell = ShellScreen(self.ctx)
         shell.wait_shown()
         shell.click("browse_organization")
-        tree = screen.loc("tree_operators")
+        browse = BrowseScreen(self.ctx)
         try:
-            tree.first.wait_for(state="visible")
+            browse.loc("screen").or_(browse.loc("tree_operators")).first.wait_for(state="visible")
         except PlaywrightTimeout:
-            raise self.ctx.drift("operators", screen.element("tree_operators").describe()) from None
+            raise self.ctx.drift("browse", browse.element("screen").describe()) from None
+        tree = browse.require("tree_operators")
         tree.first.click()
         screen.wait_shown()
         return screen

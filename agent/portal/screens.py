@@ -215,6 +215,11 @@ _TABLE_JS = """t => [...t.querySelectorAll('tr')].map(r => [...r.querySelectorAl
 }))"""
 
 
+class BrowseScreen(Screen):
+    section = "browse"
+    in_work_area = True
+
+
 class OperatorsScreen(Screen):
     section = "operators"
     in_work_area = True

@@ -13,17 +13,14 @@ from typing import Any, Literal
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from agent.sandbox.portal import ADMIN_MSISDN, ADMIN_PASSWORD, ADMIN_USERNAME, SHORTCODE
 from agent.sandbox.portal.server import RunningSandbox, start_sandbox
 from agent.sandbox.shop.app import create_app as create_shop_app
 
 LOOPBACK = "127.0.0.1"
+__all__ = ["ADMIN_MSISDN", "ADMIN_PASSWORD", "ADMIN_USERNAME", "SANDBOX_SHOP_USER", "SHORTCODE", "Sandbox", "start"]
 Mode = Literal["test", "demo"]
 
-# The seeded sandbox facts (see agent/sandbox/portal/seed.py and agent/sandbox/shop/state.py).
-SANDBOX_SHORT_CODE = "600000"
-SANDBOX_ADMIN = "sandboxadmin"
-SANDBOX_ADMIN_PASSWORD = "Sandbox#2030"  # noqa: S105 - a published sandbox-only password
-SANDBOX_ADMIN_PHONE = "254708374149"
 SANDBOX_SHOP_USER = "shopadmin"
 
 

@@ -1,0 +1,173 @@
+"""``mpesa-agent status`` and ``doctor``: is everything still right?
+
+What it looks at, without logging in to the portal (which would need a captcha and an SMS code):
+
+* the vault: which backend holds the credentials, and whether each expected credential is there;
+* each operator of the profile: the status last seen on the portal (from the setup journal), a rotation in
+  flight (a *pending* version), and the password's age against the portal's 90-day expiry;
+* each linked site: authentication, capability, plugin fingerprint (``sites.list_sites``), and whether the plugin's
+  initiator settings equal the vault's API operator (a dry-run push: compared without showing them).
+
+``doctor`` adds the go-live checklist for Daraja's 2001 "The initiator information is invalid". The exit status is
+useful in cron: 0 when all is well, 5 when something differs from what it should be, 7 for a site problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from agent import settings
+from agent.errors import ExitStatus
+from agent.journal import Journal
+from agent.vault import CredentialRef, Vault, open_vault
+
+GO_LIVE_CHECKLIST = (
+    ("Initiator user name", "The plugin's initiator is the API operator's user name (not the web operator, not the "
+     "Business Administrator). Case matters."),
+    ("Initiator password", "The plugin holds the password last set with Set Password; a reset without a push breaks "
+     "every payout (mpesa-agent push)."),
+    ("Operator status", "The API operator is Active: Pending Active (password never set), Dormant or Locked operators "
+     "get 2001."),
+    ("Password age", "Initiator passwords expire after 90 days; rotate before (mpesa-agent rotate)."),
+    ("Environment and certificate", "Sandbox and production use different certificates: the plugin's environment "
+     "setting must match the short code's (a wrong certificate also gives 2001)."),
+    ("Roles", "A missing role gives 21 'The initiator is not allowed to initiate this request', not 2001."),
+    ("Locked credential", "Repeated wrong passwords give 8006 'The security credential is locked'; the Business "
+     "Administrator unlocks it."),
+)
+
+
+@dataclasses.dataclass
+class OperatorStatus:
+    kind: str
+    username: str
+    in_vault: bool
+    last_seen_status: str | None
+    password_set_at: str | None
+    password_age_days: int | None
+    days_until_expiry: int | None
+    rotation_pending: bool
+    problems: list[str]
+
+
+@dataclasses.dataclass
+class SiteHealth:
+    url: str
+    ok: bool
+    plugin: str | None
+    initiator_matches: bool | None
+    problem: str | None
+    hint: str | None
+
+
+@dataclasses.dataclass
+class StatusReport:
+    profile: str | None
+    vault_backend: str
+    vault_ephemeral: bool
+    operators: list[OperatorStatus]
+    sites: list[SiteHealth]
+    checklist: list[dict[str, str]]
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        if any(not s.ok for s in self.sites):
+            return ExitStatus.SITE
+        if any(op.problems for op in self.operators) or any(s.initiator_matches is False for s in self.sites):
+            return ExitStatus.VERIFY
+        return ExitStatus.OK
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == ExitStatus.OK
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "ok": self.ok, "exit_status": int(self.exit_status)}
+
+
+def _last_seen(profile: str) -> dict[str, str]:
+    """The operators' statuses recorded by the last finished setup (user name → status)."""
+    journal = Journal(f"setup-{profile}")
+    seen: dict[str, str] = {}
+    plan_users: dict[str, str] = {}
+    for entry in journal.entries():
+        detail = entry.get("detail", {})
+        if entry.get("step") == "setup" and entry.get("event") == "start":
+            plan = detail.get("plan", {})
+            plan_users = {"web": plan.get("web_operator", {}).get("username", ""),
+                          "api": plan.get("api_operator", {}).get("username", "")}
+        if entry.get("step") == "setup" and entry.get("event") == "finish":
+            for kind in ("web", "api"):
+                if plan_users.get(kind) and detail.get(kind):
+                    seen[plan_users[kind]] = str(detail[kind])
+    return seen
+
+
+def operator_status(vault: Vault, profile: str, kind: str, username: str, last_seen: dict[str, str],
+                    max_age_days: int, now: dt.datetime | None = None) -> OperatorStatus:
+    now = now or dt.datetime.now(dt.UTC)
+    ref = CredentialRef(profile, "web-operator" if kind == "web" else "api-operator", username)
+    info = vault.info(ref)
+    current = info.get("current")
+    problems: list[str] = []
+    age = expiry = None
+    set_at = None
+    if current is None:
+        problems.append(f"No password for {username} in the vault: run mpesa-agent setup.")
+    else:
+        set_at = current.created_at.isoformat(timespec="seconds")
+        age = (now - current.created_at).days
+        expiry = max_age_days - age
+        if expiry <= 0:
+            problems.append(f"{username}'s password is {age} days old and has expired on the portal: "
+                            "run mpesa-agent rotate" + (" --operator web" if kind == "web" else "") + ".")
+        elif expiry <= 14:
+            problems.append(f"{username}'s password expires in {expiry} days: run mpesa-agent rotate"
+                            + (" --operator web" if kind == "web" else "") + ".")
+    seen = last_seen.get(username)
+    if seen and seen != "Active":
+        problems.append(f"{username} was {seen} on the portal at the last check: run mpesa-agent setup.")
+    return OperatorStatus(kind, username, current is not None, seen, set_at, age, expiry, "pending" in info, problems)
+
+
+def collect_status(profile_name: str | None = None, *, vault: Vault | None = None,
+                   check_sites: bool = True) -> StatusReport:
+    from agent.workflows import sites as sites_workflow
+
+    cfg = settings.load_config()
+    vault = vault or open_vault()
+    profile = cfg.profile(profile_name)
+    short_code = str(profile.get("short_code") or profile_name or cfg.default_profile_name() or "") or None
+    max_age = int(cfg.settings["password_max_age_days"])
+    operators: list[OperatorStatus] = []
+    if short_code:
+        seen = _last_seen(short_code)
+        for kind in ("web", "api"):
+            username = (profile.get(f"{kind}_operator") or {}).get("username")
+            if username:
+                operators.append(operator_status(vault, short_code, kind, str(username), seen, max_age))
+    health: list[SiteHealth] = []
+    for site in sites_workflow.list_sites(check=check_sites, vault=vault):
+        link = site.link.to_dict()
+        matches: bool | None = None
+        problem, hint = site.problem, site.hint
+        if site.ok and short_code and check_sites:
+            try:
+                report = sites_workflow.push(short_code, site=site.link.url, dry_run=True, vault=vault)
+                outcome = report.sites[0] if report.sites else None
+                if outcome is not None and outcome.ok and outcome.result is not None:
+                    matches = not outcome.result.get("changes")
+                    if not matches:
+                        problem = "The plugin's initiator settings differ from the vault's API operator."
+                        hint = "Run: mpesa-agent push"
+                elif outcome is not None:
+                    problem, hint = outcome.problem, outcome.hint
+            except Exception as exc:  # noqa: BLE001 - status reports, it does not stop at the first problem
+                problem = getattr(exc, "message", type(exc).__name__)
+                hint = getattr(exc, "hint", None)
+        ok = site.ok and problem is None
+        health.append(SiteHealth(site.link.url, ok, link.get("plugin"), matches, problem, hint))
+    checklist = [{"item": item, "check": text} for item, text in GO_LIVE_CHECKLIST]
+    return StatusReport(short_code, vault.backend_name, vault.ephemeral, operators, health, checklist)

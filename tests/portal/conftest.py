@@ -1,0 +1,86 @@
+"""Fixtures for the portal automation tier: a fresh sandbox portal per test and a setup runner."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from agent.portal.human import HumanInput, SandboxInput
+from agent.sandbox.portal.server import RunningSandbox
+from agent.secret import Secret
+from agent.vault import Vault, open_vault
+from agent.workflows.plan import SetupPlan, build_plan
+from agent.workflows.progress import RecordingReporter
+from agent.workflows.setup import SetupResult, run_setup
+from tests.harness.sandbox import ADMIN_PASSWORD, running_sandbox
+
+PROFILE: dict[str, Any] = {
+    "short_code": "600000",
+    "admin_username": "sandboxadmin",
+    "owner_msisdn": "0712 345 678",
+    "web_operator": {"username": "duka_web", "first_name": "Wanjiku", "last_name": "Kamau",
+                     "id_number": "12345678", "email": "owner@example.co.ke", "date_of_birth": "1985-04-30"},
+    "api_operator": {"username": "duka_api", "role_set": "osen-default"},
+}
+OWNER_MSISDN = "254712345678"
+
+
+@pytest.fixture
+def sandbox(chromium_path: str) -> Iterator[RunningSandbox]:
+    with running_sandbox() as portal:
+        yield portal
+
+
+@pytest.fixture
+def plan(sandbox: RunningSandbox) -> SetupPlan:
+    return build_plan(PROFILE, portal_url=sandbox.url)
+
+
+@pytest.fixture
+def vault() -> Vault:
+    return open_vault("memory")
+
+
+@dataclasses.dataclass
+class Runner:
+    sandbox: RunningSandbox
+    plan: SetupPlan
+    vault: Vault
+    timeout_ms: int = 10000
+
+    def human(self) -> HumanInput:
+        return SandboxInput(self.sandbox.url, wait_s=10)
+
+    def __call__(self, *, human: HumanInput | None = None, password: str = ADMIN_PASSWORD,
+                 settings: dict[str, Any] | None = None) -> SetupResult:
+        merged = {"ui": "classic", "headless": True, "timeout_ms": self.timeout_ms, "human_timeout_s": 30,
+                  **(settings or {})}
+        return run_setup(self.plan, merged, human=human or self.human(), vault=self.vault,
+                         reporter=RecordingReporter(), admin_password=lambda _prompt: Secret(password))
+
+
+@pytest.fixture
+def run(sandbox: RunningSandbox, plan: SetupPlan, vault: Vault) -> Runner:
+    return Runner(sandbox, plan, vault)
+
+
+def operators(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
+    """The sandbox's operators by user name (from its control surface)."""
+    state = sandbox.control.state()
+    return {op["username"]: op for org in state["orgs"] for op in org["operators"]}
+
+
+def portal_accepts(sandbox: RunningSandbox, username: str, password: Secret) -> bool:
+    """Whether the sandbox holds ``password`` for ``username`` (checked in-process against its hash)."""
+    from agent.sandbox.portal.passwords import verify_secret
+
+    for op in sandbox.state.all_operators():
+        if op.username == username:
+            return verify_secret(password.reveal(), op.password_hash)
+    return False
+
+
+Check = Callable[[RunningSandbox], None]
