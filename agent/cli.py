@@ -368,6 +368,164 @@ def _render_setup(data: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# WordPress sites
+
+
+@cli.command("link-site")
+@click.argument("url")
+@click.option("--username", help="WordPress user (login or e-mail) whose application password you give.")
+@click.option("--password-stdin", is_flag=True, help="Read the application password from standard input.")
+@click.option("--force", is_flag=True, help="Replace an existing link of this site.")
+@click.option(
+    "--open-browser/--no-open-browser",
+    default=True,
+    help="Open the page where WordPress creates the application password (interactive use).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def link_site(
+    url: str, username: str | None, password_stdin: bool, force: bool, open_browser: bool, as_json: bool
+) -> None:
+    """Link a WordPress site: find its REST API and M-PESA plugin, check an application password, keep it in the
+    keyring."""
+    from agent.workflows import sites
+
+    STATE.json = as_json
+    printer = StepPrinter()
+    if password_stdin:
+        if not username:
+            from agent.errors import UsageError
+
+            raise UsageError("--password-stdin needs --username.", hint="Add --username YOUR_WP_LOGIN.")
+        secret = read_secret_stdin("password")
+    else:
+        prep = sites.prepare_link(url)
+        if prep.already_linked and not force:
+            from agent.errors import ConflictError
+
+            raise ConflictError(
+                f"{prep.url} is linked already; nothing was changed.",
+                hint=f"Use --force to replace the link, or mpesa-agent unlink-site {prep.url}.",
+            )
+        site = prep.site
+        click.echo(
+            f"Found WordPress at {prep.url}: REST API {site.get('api_root')}; WooCommerce "
+            f"{'yes' if site.get('woocommerce') else 'NOT found'}.",
+            err=True,
+        )
+        if prep.authorize_url:
+            click.echo(
+                "Create an application password for mpesa-agent here (log in, approve, copy the password):", err=True
+            )
+            click.echo(f"  {prep.authorize_url}", err=True)
+            if open_browser and sys.stdin.isatty():
+                import webbrowser
+
+                webbrowser.open(prep.authorize_url)
+        if not sys.stdin.isatty():
+            from agent.errors import NeedsHumanError
+
+            raise NeedsHumanError(
+                "The application password is needed but there is no terminal to ask on.",
+                hint="Use --username U --password-stdin.",
+            )
+        username = username or ask_text("WordPress user name")
+        from agent.secret import Secret
+
+        secret = Secret(click.prompt("Application password (as WordPress shows it)", hide_input=True, err=True))
+    result = sites.link_site(url, username or "", secret, force=force, reporter=printer)
+    emit(result.to_dict(), _render_link)
+
+
+def _render_link(data: dict[str, Any]) -> None:
+    link = data["link"]
+    click.echo(
+        f"Linked {link['url']} as {link['username']}: plugin {link['plugin_name']} "
+        f"({'replaced the old link' if data['replaced'] else 'new link'})."
+    )
+    click.echo("Next: mpesa-agent push --dry-run, then mpesa-agent push")
+
+
+@cli.command("unlink-site")
+@click.argument("url")
+@click.option("--revoke", is_flag=True, help="Also delete the application password on the site.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def unlink_site(url: str, revoke: bool, as_json: bool) -> None:
+    """Forget a linked site (its link and its credentials in the keyring)."""
+    from agent.workflows import sites
+
+    STATE.json = as_json
+    result = sites.unlink_site(url, revoke)
+    emit(
+        result.to_dict(),
+        lambda d: click.echo(
+            f"Unlinked {d['url']}" + ("; its application password was deleted on the site." if d["revoked"] else ".")
+        ),
+    )
+
+
+@cli.command("sites")
+@click.option("--offline", is_flag=True, help="Do not contact the sites.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def sites_command(offline: bool, as_json: bool) -> None:
+    """List the linked sites and their health."""
+    from agent.workflows import sites
+
+    STATE.json = as_json
+    found = sites.list_sites(check=not offline)
+    data = [s.to_dict() for s in found]
+
+    def human(items: list[dict[str, Any]]) -> None:
+        if not items:
+            click.echo("No linked site. Link one: mpesa-agent link-site https://your-shop.example")
+        for item in items:
+            link = item["link"]
+            health = "not checked" if not item["checked"] else ("ok" if item["ok"] else f"PROBLEM: {item['problem']}")
+            click.echo(f"{link['url']}  user {link['username']}  plugin {link['plugin_name']}  {health}")
+            if item.get("hint") and not item["ok"]:
+                click.echo(f"  Next: {item['hint']}")
+
+    emit(data, human)
+    if any(item["checked"] and not item["ok"] for item in data):
+        sys.exit(int(ExitStatus.SITE))
+
+
+@cli.command()
+@click.option("--profile", help="Profile (organisation short code) whose API operator to push.")
+@click.option("--site", help="Only this linked site (default: every linked site).")
+@click.option("--dry-run", is_flag=True, help="Show the change (secrets masked) and write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def push(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> None:
+    """Put the API operator (initiator user name and password) into the sites' M-PESA plugin, then read it back."""
+    from agent.workflows import sites
+
+    STATE.json = as_json
+    report = sites.push(profile, site, dry_run, reporter=StepPrinter())
+    emit(report.to_dict(), _render_push)
+    if not report.ok:
+        sys.exit(int(ExitStatus.SITE))
+
+
+def _render_push(data: dict[str, Any]) -> None:
+    for site in data["sites"]:
+        result = site.get("result") or {}
+        if not site["ok"]:
+            click.echo(f"{site['url']}: FAILED: {site['problem']}" + (f" Next: {site['hint']}" if site["hint"] else ""))
+            continue
+        changes = result.get("changes", [])
+        if data["dry_run"]:
+            click.echo(f"{site['url']}: would change {len(changes)} setting(s):")
+            for change in changes:
+                click.echo(f"  {change['label'] or change['key']}: {change['before']!r} -> {change['after']!r}")
+        elif not changes:
+            click.echo(f"{site['url']}: already holds {data['operator']}; nothing to change.")
+        else:
+            click.echo(
+                f"{site['url']}: {data['operator']} written and read back "
+                f"({'verified' if result.get('verified') else 'NOT verified'})."
+            )
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # status and doctor
 
 

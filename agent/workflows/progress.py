@@ -4,6 +4,7 @@ otherwise, collected for --json), and a recorder used by tests and the demo."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Protocol
 
 
@@ -19,6 +20,8 @@ class StepRecord:
     title: str
     status: str = "running"
     detail: str = ""
+    seconds: float = 0.0
+    started: float = dataclasses.field(default=0.0, repr=False)
 
 
 class RecordingReporter:
@@ -30,13 +33,15 @@ class RecordingReporter:
         self.forward = forward
 
     def start(self, key: str, title: str) -> None:
-        self.steps[key] = StepRecord(key, title)
+        self.steps[key] = StepRecord(key, title, started=time.monotonic())
         if self.forward:
             self.forward.start(key, title)
 
     def finish(self, key: str, status: str, detail: str = "") -> None:
         record = self.steps.setdefault(key, StepRecord(key, key))
         record.status, record.detail = status, detail
+        if record.started:
+            record.seconds = round(time.monotonic() - record.started, 3)
         if self.forward:
             self.forward.finish(key, status, detail)
 
@@ -46,4 +51,7 @@ class RecordingReporter:
             self.forward.info(text)
 
     def as_list(self) -> list[dict[str, str]]:
-        return [dataclasses.asdict(s) for s in self.steps.values()]
+        return [
+            {"key": s.key, "title": s.title, "status": s.status, "detail": s.detail, "seconds": f"{s.seconds:.3f}"}
+            for s in self.steps.values()
+        ]
