@@ -42,10 +42,13 @@ class BrowserOptions:
 class BrowserSession:
     """Starts Playwright + Chromium; ``page`` is the one tab the automation drives."""
 
-    def __init__(self, options: BrowserOptions) -> None:
+    def __init__(self, options: BrowserOptions, *, browser: Any = None) -> None:
+        """``browser``: an already running Playwright Browser to open a fresh context in (tests inject theirs);
+        it is left running at the end. Without it, Chromium is found and started here."""
         self.options = options
         self._pw: Any = None
-        self._browser: Any = None
+        self._own_browser = browser is None
+        self._browser: Any = browser
         self._context: Any = None
         self.page: Any = None
 
@@ -53,16 +56,17 @@ class BrowserSession:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
-        executable = find_chromium()
+        executable = "(injected)" if self._browser is not None else find_chromium()
         log.debug("starting Chromium at %s (headless=%s)", executable, self.options.headless)
         try:
-            self._pw = sync_playwright().start()
-            self._browser = self._pw.chromium.launch(
-                executable_path=executable,
-                headless=self.options.headless,
-                slow_mo=self.options.slow_mo_ms or None,
-                args=["--disable-background-networking", "--disable-component-update", "--no-first-run"],
-            )
+            if self._browser is None:
+                self._pw = sync_playwright().start()
+                self._browser = self._pw.chromium.launch(
+                    executable_path=executable,
+                    headless=self.options.headless,
+                    slow_mo=self.options.slow_mo_ms or None,
+                    args=["--disable-background-networking", "--disable-component-update", "--no-first-run"],
+                )
             self._context = self._browser.new_context(
                 accept_downloads=False, locale="en-GB", viewport={"width": 1366, "height": 850}
             )
@@ -89,7 +93,7 @@ class BrowserSession:
         self.close()
 
     def close(self) -> None:
-        for closer in (self._context, self._browser):
+        for closer in (self._context, self._browser if self._own_browser else None):
             if closer is not None:
                 try:
                     closer.close()

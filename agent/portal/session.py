@@ -10,6 +10,7 @@ import dataclasses
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from agent.errors import UsageError
 from agent.portal.browser import BrowserOptions, BrowserSession
@@ -55,16 +56,16 @@ def _has_map(generation: str) -> bool:
 
 
 @contextmanager
-def portal_session(options: PortalOptions, human: HumanInput) -> Iterator[Portal]:
+def portal_session(options: PortalOptions, human: HumanInput, *, browser: Any = None) -> Iterator[Portal]:
     if options.ui not in ("auto", *GENERATIONS):
         raise UsageError(f"Unknown portal UI '{options.ui}'.", hint="Use --ui auto, classic or current.")
     browser_options = BrowserOptions(headless=options.headless, timeout_ms=options.timeout_ms)
-    with BrowserSession(browser_options) as browser:
+    with BrowserSession(browser_options, browser=browser) as session:
         generation = options.ui
         if generation == "auto":
-            generation = detect_generation(browser, options.url, options.timeout_ms)
+            generation = detect_generation(session, options.url, options.timeout_ms)
             log.info("portal UI detected: %s", generation)
-        ctx = PortalContext(browser, PageMap.load(generation), options.url, browser_options)
+        ctx = PortalContext(session, PageMap.load(generation), options.url, browser_options)
         portal = Portal(ctx, human, human_timeout_ms=options.human_timeout_s * 1000)
         try:
             yield portal

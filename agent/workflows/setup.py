@@ -402,8 +402,9 @@ def run_setup(
     vault: Vault,
     reporter: Reporter,
     admin_password: PasswordSource,
+    browser: Any = None,
 ) -> SetupResult:
-    """Open the portal and run every step that is not done yet."""
+    """Open the portal and run every step that is not done yet (``browser``: a running Playwright browser to use)."""
     from agent.portal.session import PortalOptions, portal_session
     from agent.workflows.progress import RecordingReporter
 
@@ -416,7 +417,7 @@ def run_setup(
         timeout_ms=int(merged_settings["timeout_ms"]),
         human_timeout_s=int(merged_settings["human_timeout_s"]),
     )
-    with journal.lock(), portal_session(options, human) as portal:
+    with journal.lock(), portal_session(options, human, browser=browser) as portal:
         run = SetupRun(plan, portal, vault, recorder, admin_password, journal)
         result = run.run()
     result.steps = recorder.as_list()

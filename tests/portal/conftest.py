@@ -21,8 +21,14 @@ PROFILE: dict[str, Any] = {
     "short_code": "600000",
     "admin_username": "sandboxadmin",
     "owner_msisdn": "0712 345 678",
-    "web_operator": {"username": "duka_web", "first_name": "Wanjiku", "last_name": "Kamau",
-                     "id_number": "12345678", "email": "owner@example.co.ke", "date_of_birth": "1985-04-30"},
+    "web_operator": {
+        "username": "duka_web",
+        "first_name": "Wanjiku",
+        "last_name": "Kamau",
+        "id_number": "12345678",
+        "email": "owner@example.co.ke",
+        "date_of_birth": "1985-04-30",
+    },
     "api_operator": {"username": "duka_api", "role_set": "osen-default"},
 }
 OWNER_MSISDN = "254712345678"
@@ -49,22 +55,37 @@ class Runner:
     sandbox: RunningSandbox
     plan: SetupPlan
     vault: Vault
+    browser: Any
     timeout_ms: int = 10000
 
     def human(self) -> HumanInput:
         return SandboxInput(self.sandbox.url, wait_s=10)
 
-    def __call__(self, *, human: HumanInput | None = None, password: str = ADMIN_PASSWORD,
-                 settings: dict[str, Any] | None = None) -> SetupResult:
-        merged = {"ui": "classic", "headless": True, "timeout_ms": self.timeout_ms, "human_timeout_s": 30,
-                  **(settings or {})}
-        return run_setup(self.plan, merged, human=human or self.human(), vault=self.vault,
-                         reporter=RecordingReporter(), admin_password=lambda _prompt: Secret(password))
+    def __call__(
+        self, *, human: HumanInput | None = None, password: str = ADMIN_PASSWORD, settings: dict[str, Any] | None = None
+    ) -> SetupResult:
+        merged = {
+            "ui": "classic",
+            "headless": True,
+            "timeout_ms": self.timeout_ms,
+            "human_timeout_s": 30,
+            **(settings or {}),
+        }
+        return run_setup(
+            self.plan,
+            merged,
+            human=human or self.human(),
+            vault=self.vault,
+            reporter=RecordingReporter(),
+            admin_password=lambda _prompt: Secret(password),
+            browser=self.browser,
+        )
 
 
 @pytest.fixture
-def run(sandbox: RunningSandbox, plan: SetupPlan, vault: Vault) -> Runner:
-    return Runner(sandbox, plan, vault)
+def run(sandbox: RunningSandbox, plan: SetupPlan, vault: Vault, browser: Any) -> Runner:
+    """Runs setup in a fresh context of pytest-playwright's browser (one Playwright per test session)."""
+    return Runner(sandbox, plan, vault, browser)
 
 
 def operators(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:

@@ -35,7 +35,8 @@ def assert_finished(run: Runner) -> None:
         assert run.vault.get(r[key], "pending") is None, key
     web_pw = run.vault.get(r["web"])
     api_pw = run.vault.get(r["api"])
-    assert web_pw is not None and api_pw is not None
+    assert web_pw is not None
+    assert api_pw is not None
     assert portal_accepts(run.sandbox, run.plan.web.username, web_pw)
     assert portal_accepts(run.sandbox, run.plan.api.username, api_pw)
 
@@ -47,7 +48,8 @@ def test_setup_creates_and_activates_both_operators(run: Runner) -> None:
     ops = operators(run.sandbox)
     web, api = ops["duka_web"], ops["duka_api"]
     assert sorted(web["roles"]) == sorted(["Business Manager", "Set Restricted ORG API PASSWORD"]) or all(
-        r in str(web["roles"]) for r in ("Business Manager", "Set Restricted ORG API PASSWORD"))
+        r in str(web["roles"]) for r in ("Business Manager", "Set Restricted ORG API PASSWORD")
+    )
     assert "Org Reversals Initiator" in str(api["roles"])
     assert OWNER_MSISDN in json.dumps(web)
     assert [s["status"] for s in result.steps] == ["ok"] * 6
@@ -55,7 +57,8 @@ def test_setup_creates_and_activates_both_operators(run: Runner) -> None:
     journal = (settings.paths().journal_dir / "setup-600000.jsonl").read_text()
     for ref in refs(run.plan).values():
         value = run.vault.get(ref)
-        assert value is not None and value.reveal() not in journal
+        assert value is not None
+        assert value.reveal() not in journal
 
 
 def test_second_run_changes_nothing(run: Runner) -> None:
@@ -65,7 +68,8 @@ def test_second_run_changes_nothing(run: Runner) -> None:
     result = run()
     assert result.ok
     statuses = {s["key"]: s["status"] for s in result.steps}
-    assert statuses["web-activation"] == "skipped" and statuses["api-password"] == "skipped"
+    assert statuses["web-activation"] == "skipped"
+    assert statuses["api-password"] == "skipped"
     assert {k: run.vault.get(v) for k, v in r.items()} == before
     assert_finished(run)
 
@@ -130,9 +134,20 @@ def test_wrong_and_expired_codes_are_asked_again(run: Runner) -> None:
 
 
 def test_existing_operator_is_adopted_and_role_drift_reported(run: Runner) -> None:
-    run.sandbox.control.seed(replace=False, operators=[{
-        "username": "duka_api", "channels": ["API"], "roles": ["ORG B2C API initiator"], "status": "Pending Active",
-        "first_name": "Wanjiku", "last_name": "Kamau", "msisdn": OWNER_MSISDN}])
+    run.sandbox.control.seed(
+        replace=False,
+        operators=[
+            {
+                "username": "duka_api",
+                "channels": ["API"],
+                "roles": ["ORG B2C API initiator"],
+                "status": "Pending Active",
+                "first_name": "Wanjiku",
+                "last_name": "Kamau",
+                "msisdn": OWNER_MSISDN,
+            }
+        ],
+    )
     result = run()
     assert result.ok
     assert any("Org Reversals Initiator" in w and "does not change roles" in w for w in result.warnings)
@@ -146,20 +161,31 @@ def test_duplicate_user_name_in_the_wizard(run: Runner) -> None:
     from agent.portal.pagemap import PageMap
     from agent.portal.screens import PortalContext
 
-    run.sandbox.control.seed(replace=False, operators=[{
-        "username": "duka_web", "channels": ["Web"], "roles": ["Business Manager"], "status": "Active",
-        "password": "Shop#2030x", "first_name": "A", "last_name": "B", "msisdn": OWNER_MSISDN}])
+    run.sandbox.control.seed(
+        replace=False,
+        operators=[
+            {
+                "username": "duka_web",
+                "channels": ["Web"],
+                "roles": ["Business Manager"],
+                "status": "Active",
+                "password": "Shop#2030x",
+                "first_name": "A",
+                "last_name": "B",
+                "msisdn": OWNER_MSISDN,
+            }
+        ],
+    )
     options = BrowserOptions(timeout_ms=10000)
-    with BrowserSession(options) as browser:
-        portal = Portal(PortalContext(browser, PageMap.load("classic"), run.sandbox.url, options), run.human())
+    with BrowserSession(options, browser=run.browser) as session:
+        portal = Portal(PortalContext(session, PageMap.load("classic"), run.sandbox.url, options), run.human())
         portal.login("600000", "sandboxadmin", Secret("Sandbox#2030"), purpose="test")
         with pytest.raises(OperatorExistsError, match="exists already"):
             portal.create_operator(run.plan.web)
 
 
 def test_locked_administrator_is_reported_not_retried(run: Runner) -> None:
-    run.sandbox.control.seed(admin={"username": "sandboxadmin", "password": "Sandbox#2030"},
-                             operators=[], extras=[])
+    run.sandbox.control.seed(admin={"username": "sandboxadmin", "password": "Sandbox#2030"}, operators=[], extras=[])
     admin = next(op for op in run.sandbox.state.all_operators() if op.username == "sandboxadmin")
     admin.locked = True
     with pytest.raises(AuthError, match="locked"):
@@ -189,10 +215,12 @@ def test_relabelled_element_is_drift_reported_quickly(run: Runner) -> None:
     with pytest.raises(PortalChangedError) as info:
         run()
     elapsed = time.monotonic() - started
-    assert "browse" in info.value.message and "\"Operators\"" in info.value.message
+    assert "browse" in info.value.message
+    assert '"Operators"' in info.value.message
     assert elapsed < 20, f"drift took {elapsed:.1f}s: it must not wait for the page timeout"
     shots = list(settings.paths().artefacts_dir.glob("*.png"))
-    assert shots and all((p.stat().st_mode & 0o777) == 0o600 for p in shots)
+    assert shots
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in shots)
 
 
 def test_sms_credentials_for_another_user_are_refused(run: Runner) -> None:
