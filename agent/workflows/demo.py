@@ -32,8 +32,14 @@ DEMO_PROFILE: dict[str, Any] = {
     "organization_name": "Sandbox Duka Ltd",
     "admin_username": "sandboxadmin",
     "owner_msisdn": "0712 345 678",
-    "web_operator": {"username": "duka_web", "first_name": "Wanjiku", "last_name": "Kamau",
-                     "id_type": "National ID", "id_number": "12345678", "email": "owner@duka.example"},
+    "web_operator": {
+        "username": "duka_web",
+        "first_name": "Wanjiku",
+        "last_name": "Kamau",
+        "id_type": "National ID",
+        "id_number": "12345678",
+        "email": "owner@duka.example",
+    },
     "api_operator": {"username": "duka_api", "role_set": "osen-default"},
 }
 
@@ -104,8 +110,14 @@ def run_demo(*, ui: str = "classic", headless: bool = True, reporter: Reporter |
         merged = {**cfg.settings, "ui": ui, "headless": headless, "timeout_ms": 15000, "human_timeout_s": 60}
 
         started = time.monotonic()
-        setup_result = run_setup(plan, merged, human=SandboxInput(sandbox.portal_url), vault=vault,
-                                 reporter=recorder, admin_password=lambda _p: Secret(runner.ADMIN_PASSWORD))
+        setup_result = run_setup(
+            plan,
+            merged,
+            human=SandboxInput(sandbox.portal_url),
+            vault=vault,
+            reporter=recorder,
+            admin_password=lambda _p: Secret(runner.ADMIN_PASSWORD),
+        )
         phases["setup"] = time.monotonic() - started
 
         started = time.monotonic()
@@ -130,15 +142,24 @@ def run_demo(*, ui: str = "classic", headless: bool = True, reporter: Reporter |
         phases["status"] = time.monotonic() - started
 
         operators = [op.as_dict() for op in (setup_result.web, setup_result.api) if op is not None]
-        return DemoResult(ui, sandbox.portal_url, sandbox.shop_url, operators, report.to_dict(),
-                          report_status.as_dict(), phases, recorder.as_list())
+        return DemoResult(
+            ui,
+            sandbox.portal_url,
+            sandbox.shop_url,
+            operators,
+            report.to_dict(),
+            report_status.as_dict(),
+            phases,
+            recorder.as_list(),
+        )
 
 
 def _demo_app_password(shop_url: str) -> Secret:
     """The sandbox shop hands out an application password through its control surface (demo only)."""
     from agent.sandbox.runner import SANDBOX_SHOP_USER
 
-    response = requests.post(f"{shop_url}/__sim/app-password", json={"user": SANDBOX_SHOP_USER,
-                                                                      "name": "mpesa-agent demo"}, timeout=10)
+    response = requests.post(
+        f"{shop_url}/__sim/app-password", json={"user": SANDBOX_SHOP_USER, "name": "mpesa-agent demo"}, timeout=10
+    )
     response.raise_for_status()
     return Secret(str(response.json()["password"]))

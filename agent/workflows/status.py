@@ -24,18 +24,32 @@ from agent.journal import Journal
 from agent.vault import CredentialRef, Vault, open_vault
 
 GO_LIVE_CHECKLIST = (
-    ("Initiator user name", "The plugin's initiator is the API operator's user name (not the web operator, not the "
-     "Business Administrator). Case matters."),
-    ("Initiator password", "The plugin holds the password last set with Set Password; a reset without a push breaks "
-     "every payout (mpesa-agent push)."),
-    ("Operator status", "The API operator is Active: Pending Active (password never set), Dormant or Locked operators "
-     "get 2001."),
+    (
+        "Initiator user name",
+        "The plugin's initiator is the API operator's user name (not the web operator, not the "
+        "Business Administrator). Case matters.",
+    ),
+    (
+        "Initiator password",
+        "The plugin holds the password last set with Set Password; a reset without a push breaks "
+        "every payout (mpesa-agent push).",
+    ),
+    (
+        "Operator status",
+        "The API operator is Active: Pending Active (password never set), Dormant or Locked operators get 2001.",
+    ),
     ("Password age", "Initiator passwords expire after 90 days; rotate before (mpesa-agent rotate)."),
-    ("Environment and certificate", "Sandbox and production use different certificates: the plugin's environment "
-     "setting must match the short code's (a wrong certificate also gives 2001)."),
+    (
+        "Environment and certificate",
+        "Sandbox and production use different certificates: the plugin's environment "
+        "setting must match the short code's (a wrong certificate also gives 2001).",
+    ),
     ("Roles", "A missing role gives 21 'The initiator is not allowed to initiate this request', not 2001."),
-    ("Locked credential", "Repeated wrong passwords give 8006 'The security credential is locked'; the Business "
-     "Administrator unlocks it."),
+    (
+        "Locked credential",
+        "Repeated wrong passwords give 8006 'The security credential is locked'; the Business "
+        "Administrator unlocks it.",
+    ),
 )
 
 
@@ -96,8 +110,10 @@ def _last_seen(profile: str) -> dict[str, str]:
         detail = entry.get("detail", {})
         if entry.get("step") == "setup" and entry.get("event") == "start":
             plan = detail.get("plan", {})
-            plan_users = {"web": plan.get("web_operator", {}).get("username", ""),
-                          "api": plan.get("api_operator", {}).get("username", "")}
+            plan_users = {
+                "web": plan.get("web_operator", {}).get("username", ""),
+                "api": plan.get("api_operator", {}).get("username", ""),
+            }
         if entry.get("step") == "setup" and entry.get("event") == "finish":
             for kind in ("web", "api"):
                 if plan_users.get(kind) and detail.get(kind):
@@ -105,8 +121,15 @@ def _last_seen(profile: str) -> dict[str, str]:
     return seen
 
 
-def operator_status(vault: Vault, profile: str, kind: str, username: str, last_seen: dict[str, str],
-                    max_age_days: int, now: dt.datetime | None = None) -> OperatorStatus:
+def operator_status(
+    vault: Vault,
+    profile: str,
+    kind: str,
+    username: str,
+    last_seen: dict[str, str],
+    max_age_days: int,
+    now: dt.datetime | None = None,
+) -> OperatorStatus:
     now = now or dt.datetime.now(dt.UTC)
     ref = CredentialRef(profile, "web-operator" if kind == "web" else "api-operator", username)
     info = vault.info(ref)
@@ -121,19 +144,25 @@ def operator_status(vault: Vault, profile: str, kind: str, username: str, last_s
         age = (now - current.created_at).days
         expiry = max_age_days - age
         if expiry <= 0:
-            problems.append(f"{username}'s password is {age} days old and has expired on the portal: "
-                            "run mpesa-agent rotate" + (" --operator web" if kind == "web" else "") + ".")
+            problems.append(
+                f"{username}'s password is {age} days old and has expired on the portal: "
+                "run mpesa-agent rotate" + (" --operator web" if kind == "web" else "") + "."
+            )
         elif expiry <= 14:
-            problems.append(f"{username}'s password expires in {expiry} days: run mpesa-agent rotate"
-                            + (" --operator web" if kind == "web" else "") + ".")
+            problems.append(
+                f"{username}'s password expires in {expiry} days: run mpesa-agent rotate"
+                + (" --operator web" if kind == "web" else "")
+                + "."
+            )
     seen = last_seen.get(username)
     if seen and seen != "Active":
         problems.append(f"{username} was {seen} on the portal at the last check: run mpesa-agent setup.")
     return OperatorStatus(kind, username, current is not None, seen, set_at, age, expiry, "pending" in info, problems)
 
 
-def collect_status(profile_name: str | None = None, *, vault: Vault | None = None,
-                   check_sites: bool = True) -> StatusReport:
+def collect_status(
+    profile_name: str | None = None, *, vault: Vault | None = None, check_sites: bool = True
+) -> StatusReport:
     from agent.workflows import sites as sites_workflow
 
     cfg = settings.load_config()

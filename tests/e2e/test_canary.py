@@ -36,31 +36,64 @@ def sandbox(chromium_path: str, secret_service: dict[str, str]) -> Iterator[runn
 
 
 def agent(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agent", "--debug", *args], input=stdin, capture_output=True,
-                          text=True, timeout=300, check=False, env=dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-m", "agent", "--debug", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=dict(os.environ),
+    )
 
 
 def test_no_secret_leaks_anywhere(agent_home: Path, sandbox: runner.Sandbox) -> None:
     config = agent_home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(tomli_w.dumps({"default_profile": "600000", "settings": {"timeout_ms": 10000},
-                                     "profiles": {"600000": {**PROFILE, "portal_url": sandbox.portal_url}}}))
+    config.write_text(
+        tomli_w.dumps(
+            {
+                "default_profile": "600000",
+                "settings": {"timeout_ms": 10000},
+                "profiles": {"600000": {**PROFILE, "portal_url": sandbox.portal_url}},
+            }
+        )
+    )
     outputs: list[str] = []
 
-    wrong = agent("setup", "--yes", "--captcha-from", "sandbox", "--codes-from", "sandbox",
-                  "--admin-password-stdin", stdin=WRONG_CANARY + "\n")
+    wrong = agent(
+        "setup",
+        "--yes",
+        "--captcha-from",
+        "sandbox",
+        "--codes-from",
+        "sandbox",
+        "--admin-password-stdin",
+        stdin=WRONG_CANARY + "\n",
+    )
     assert wrong.returncode == 4, wrong.stderr[-2000:]
     outputs += [wrong.stdout, wrong.stderr]
 
-    setup = agent("setup", "--yes", "--captcha-from", "sandbox", "--codes-from", "sandbox",
-                  "--admin-password-stdin", "--json", stdin=ADMIN_CANARY + "\n")
+    setup = agent(
+        "setup",
+        "--yes",
+        "--captcha-from",
+        "sandbox",
+        "--codes-from",
+        "sandbox",
+        "--admin-password-stdin",
+        "--json",
+        stdin=ADMIN_CANARY + "\n",
+    )
     assert setup.returncode == 0, setup.stderr[-3000:]
     outputs += [setup.stdout, setup.stderr]
 
-    app = requests.post(f"{sandbox.shop_url}/__sim/app-password",
-                        json={"user": runner.SANDBOX_SHOP_USER, "name": "canary"}, timeout=10).json()["password"]
-    link = agent("link-site", sandbox.shop_url, "--username", runner.SANDBOX_SHOP_USER, "--password-stdin",
-                 stdin=app + "\n")
+    app = requests.post(
+        f"{sandbox.shop_url}/__sim/app-password", json={"user": runner.SANDBOX_SHOP_USER, "name": "canary"}, timeout=10
+    ).json()["password"]
+    link = agent(
+        "link-site", sandbox.shop_url, "--username", runner.SANDBOX_SHOP_USER, "--password-stdin", stdin=app + "\n"
+    )
     assert link.returncode == 0, link.stderr[-3000:]
     push = agent("push", "--json")
     assert push.returncode == 0, push.stderr[-3000:]
@@ -71,8 +104,12 @@ def test_no_secret_leaks_anywhere(agent_home: Path, sandbox: runner.Sandbox) -> 
     from agent.vault import CredentialRef, open_vault
 
     vault = open_vault()
-    secrets = {"admin": ADMIN_CANARY, "wrong": WRONG_CANARY, "app-password": app,
-               "app-password-spaced": app[:4] + " " + app[4:8] if len(app) > 8 else app}
+    secrets = {
+        "admin": ADMIN_CANARY,
+        "wrong": WRONG_CANARY,
+        "app-password": app,
+        "app-password-spaced": app[:4] + " " + app[4:8] if len(app) > 8 else app,
+    }
     for kind, user in (("web-operator", "duka_web"), ("api-operator", "duka_api"), ("web-security", "duka_web")):
         info = vault.info(CredentialRef("600000", kind, user))
         for label in info:
@@ -90,6 +127,10 @@ def test_no_secret_leaks_anywhere(agent_home: Path, sandbox: runner.Sandbox) -> 
     haystacks = {f"output {i}": text for i, text in enumerate(outputs)}
     for path in files:
         haystacks[str(path)] = path.read_bytes().decode("utf-8", "replace")
-    leaks = [(name, where) for name, value in secrets.items() for where, text in haystacks.items()
-             if value and len(value) >= 4 and value in text]
+    leaks = [
+        (name, where)
+        for name, value in secrets.items()
+        for where, text in haystacks.items()
+        if value and len(value) >= 4 and value in text
+    ]
     assert leaks == [], leaks

@@ -49,19 +49,31 @@ def sandbox(chromium_path: str, secret_service: dict[str, str]) -> Iterator[Runn
 def configured(agent_home: Path, sandbox: RunningSandbox) -> Path:
     config = agent_home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    data = {"default_profile": "600000", "settings": {"timeout_ms": 10000, "human_timeout_s": 30},
-            "profiles": {"600000": {**PROFILE, "portal_url": sandbox.url}}}
+    data = {
+        "default_profile": "600000",
+        "settings": {"timeout_ms": 10000, "human_timeout_s": 30},
+        "profiles": {"600000": {**PROFILE, "portal_url": sandbox.url}},
+    }
     config.write_text(tomli_w.dumps(data))
     return config
 
 
-def agent(*args: str, stdin: str = "", crash_at: str | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def agent(
+    *args: str, stdin: str = "", crash_at: str | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("MPESA_AGENT_TEST_CRASH_AT", None)
     if crash_at:
         env["MPESA_AGENT_TEST_CRASH_AT"] = crash_at
-    return subprocess.run([sys.executable, "-m", "agent", *args], input=stdin, capture_output=True, text=True,
-                          timeout=timeout, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
 
 
 SETUP = ("setup", "--yes", "--captcha-from", "sandbox", "--codes-from", "sandbox", "--admin-password-stdin")
@@ -76,7 +88,8 @@ def vault_secret(kind: str, username: str, label: str = "current") -> Secret | N
 def assert_converged(sandbox: RunningSandbox) -> None:
     ops = operators(sandbox)
     assert sorted(ops) == ["duka_api", "duka_web", "sandboxadmin"]
-    assert ops["duka_web"]["status"] == "Active" and ops["duka_api"]["status"] == "Active"
+    assert ops["duka_web"]["status"] == "Active"
+    assert ops["duka_api"]["status"] == "Active"
     for kind, user in (("web-operator", "duka_web"), ("api-operator", "duka_api")):
         current = vault_secret(kind, user)
         assert current is not None, user
@@ -92,19 +105,22 @@ def test_setup_non_interactive_with_the_password_on_stdin(configured: Path, sand
     assert_converged(sandbox)
     status = agent("status", "--offline")
     assert status.returncode == 0, status.stdout + status.stderr
-    assert "duka_api: Active" in status.stdout and "expires in 90 days" in status.stdout
+    assert "duka_api: Active" in status.stdout
+    assert "expires in 90 days" in status.stdout
 
 
 def test_setup_without_input_names_what_is_missing(agent_home: Path, sandbox: RunningSandbox) -> None:
     result = agent(*SETUP, "--portal-url", sandbox.url, stdin=ADMIN_PASSWORD + "\n")
     assert result.returncode == 2
-    assert "short_code" in result.stderr and "Traceback" not in result.stderr
+    assert "short_code" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_setup_dry_run_changes_nothing(configured: Path, sandbox: RunningSandbox) -> None:
     result = agent("setup", "--dry-run", "--yes")
     assert result.returncode == 0, result.stderr
-    assert "duka_web" in result.stdout and "nothing will be changed" in result.stdout
+    assert "duka_web" in result.stdout
+    assert "nothing will be changed" in result.stdout
     assert sorted(operators(sandbox)) == ["sandboxadmin"]
 
 
