@@ -286,7 +286,8 @@ def link_site(
     agent supports. Re-linking a linked site needs ``force=True`` (ConflictError otherwise).
     """
     report = reporter or _NullReporter()
-    secret = app_password if isinstance(app_password, Secret) else Secret(app_password)
+    typed = app_password.reveal() if isinstance(app_password, Secret) else app_password
+    secret = Secret("".join(typed.split()))  # WordPress shows it in chunks ("abcd efgh ..."); it is alphanumeric
     username = (username or "").strip()
     if not username:
         raise UsageError("A WordPress user name is needed to link a site.", hint="Give --username (login or e-mail).")

@@ -1,0 +1,91 @@
+"""The Flask application factory for the sandbox shop.
+
+``create_app(state, mode=...)`` builds one shop: the front page (``Link`` header for REST discovery), the REST API
+under ``/wp-json/`` (pretty permalinks) and ``?rest_route=`` (always; the only way with plain permalinks, where
+``/wp-json/`` is just the front page), ``wp-login.php``, ``wp-admin/`` and ``wp-admin/authorize-application.php``,
+and, only in ``test``/``demo`` mode, the ``/__sim/`` control surface (``control.py``); in ``shop`` mode every
+``/__sim/`` path is a 404. Serve it on its own loopback port (e.g. next to the sandbox portal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from flask import Flask, current_app, request
+from flask.typing import ResponseReturnValue
+
+from agent.sandbox.shop.state import ShopState
+
+Mode = Literal["shop", "test", "demo"]
+MODES: tuple[Mode, ...] = ("shop", "test", "demo")
+_EXTENSION = "mpesa_sandbox_shop"
+REST_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@dataclasses.dataclass
+class Shop:
+    """What a running shop app holds."""
+
+    state: ShopState
+    mode: Mode
+
+    @property
+    def control_enabled(self) -> bool:
+        return self.mode in ("test", "demo")
+
+
+def shop() -> Shop:
+    """The shop of the app handling the current request."""
+    found: Shop = current_app.extensions[_EXTENSION]
+    return found
+
+
+def create_app(state: ShopState | None = None, *, mode: Mode = "shop") -> Flask:
+    """A sandbox shop app (seeded with ``shopadmin`` and ``clerk`` unless ``state`` is given)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 1 << 20
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # WordPress keeps the settings' order
+    box = Shop(state=state or ShopState.seeded(), mode=mode)
+    app.extensions[_EXTENSION] = box
+
+    from agent.sandbox.shop import pages, rest
+
+    def base() -> str:
+        return request.host_url
+
+    @app.route("/", methods=REST_METHODS)
+    @app.route("/index.php", methods=REST_METHODS)
+    def front() -> ResponseReturnValue:
+        route = request.args.get("rest_route")
+        if route is not None:
+            return rest.serve(box.state, route, base())
+        return pages.front_page(box.state, base())
+
+    @app.route("/wp-json", methods=REST_METHODS)
+    @app.route("/wp-json/", methods=REST_METHODS)
+    @app.route("/wp-json/<path:route>", methods=REST_METHODS)
+    def wp_json(route: str = "") -> ResponseReturnValue:
+        if box.state.permalinks == "plain":  # no rewrite rules: WordPress shows the front page
+            return pages.front_page(box.state, base())
+        return rest.serve(box.state, route, base())
+
+    @app.route("/wp-login.php", methods=["GET", "POST"])
+    def wp_login() -> ResponseReturnValue:
+        return pages.login(box.state, base())
+
+    @app.get("/wp-admin/")
+    def wp_admin() -> ResponseReturnValue:
+        return pages.dashboard(box.state, base())
+
+    @app.route("/wp-admin/authorize-application.php", methods=["GET", "POST"])
+    def authorize_application() -> ResponseReturnValue:
+        return pages.authorize_application(box.state, base())
+
+    if box.control_enabled:
+        from agent.sandbox.shop import control
+
+        app.register_blueprint(control.blueprint)
+    return app
