@@ -149,7 +149,9 @@ def _refuse_secrets(data: Any, pattern: Any, where: str = "") -> None:
     if isinstance(data, dict):
         for key, value in data.items():
             here = f"{where}.{key}" if where else str(key)
-            if isinstance(key, str) and pattern.search(key) and key not in _ALLOWED_SECRETISH_KEYS:
+            # The keys of [sites] are site URLs (https://passionfruit.example is no secret); their values are checked.
+            is_site_url = where == "sites"
+            if isinstance(key, str) and not is_site_url and pattern.search(key) and key not in _ALLOWED_SECRETISH_KEYS:
                 raise ConfigError(
                     f"The configuration key '{here}' looks like a secret; secrets are kept in the OS keyring only.",
                     hint="Remove it from the configuration file; the agent asks for secrets when it needs them.",

@@ -61,3 +61,11 @@ def test_save_round_trip_is_private(agent_home: Path) -> None:
     cfg.set_site("https://x.example", {"app_password": "nope"})
     with pytest.raises(ConfigError):
         cfg.save()
+
+
+def test_site_urls_that_look_like_secret_words_are_fine(agent_home: Path) -> None:
+    cfg = settings.load_config()
+    cfg.set_site("https://passionfruit.co.ke", {"username": "admin"})
+    cfg.set_site("https://tokenshop.example", {"username": "admin"})
+    cfg.save()
+    assert set(settings.load_config().sites) == {"https://passionfruit.co.ke", "https://tokenshop.example"}
