@@ -99,10 +99,7 @@ class Portal:
                 # Fill right before clicking: some portal versions reset the fields while the captcha is read.
                 login.fill_credentials(short_code, username, password)
                 login.fill_code("verification_code", code)
-                button = login.require("login")
-                handle = button.element_handle()
-                button.click()
-                self._wait_detached(handle)
+                self._submit(login, "login")
                 timeout = self.ctx.options.timeout_ms
             outcome = self._after_login_submit(login, otp, first, shell, timeout)
             if outcome == "captcha_wrong":
@@ -190,11 +187,8 @@ class Portal:
                 timeout = self.human_timeout_ms
             else:
                 code = self.human.otp(purpose, phone)
-                otp.fill_code("otp", code)
-                button = otp.require("submit")
-                handle = button.element_handle()
-                button.click()
-                self._wait_detached(handle)
+                self._type_otp(otp, code)
+                self._submit(otp, "submit")
                 timeout = self.ctx.options.timeout_ms
             candidates = {
                 "first_login": first.loc("screen"),
@@ -241,23 +235,23 @@ class Portal:
         screen.click("submit")
         confirm = screen.loc("confirm")
         done = screen.loc("done")
+        outcome = _wait_any(self.ctx, {"confirm": confirm, "done": done}, self.ctx.options.timeout_ms)
+        if outcome == "confirm":
+            self._click_reload(confirm.first)
         rejected = self.page.get_by_text(screen.text_re("rejected")).or_(
             self.page.get_by_text(screen.text_re("same_as_old"))
         )
-        outcome = _wait_any(
-            self.ctx, {"confirm": confirm, "done": done, "rejected": rejected}, self.ctx.options.timeout_ms
-        )
+        try:
+            outcome = _wait_any(self.ctx, {"done": done, "rejected": rejected}, self.ctx.options.timeout_ms)
+        except PlaywrightTimeout:
+            raise self.ctx.drift("first_login", "the confirmation that the password was changed") from None
         if outcome == "rejected":
             raise PortalError(
                 "The portal refused the new web operator password; it was not submitted again.",
-                hint="Run again; mpesa-agent generates a password that follows the portal's rules.",
+                hint="Run setup again; mpesa-agent generates a password that follows the portal's rules.",
             )
-        if outcome == "confirm":
-            confirm.first.click()
-            try:
-                done.first.wait_for(state="visible")
-            except PlaywrightTimeout:
-                raise self.ctx.drift("first_login", "the confirmation that the password was changed") from None
+        if screen.loc("return_to_login").count() == 1:
+            screen.click("return_to_login")
         self.logged_in_as = None
         return q1, q2
 
@@ -327,11 +321,30 @@ class Portal:
         return None
 
     def _submit(self, screen: Screen, key: str) -> None:
-        """Click a control that reloads the page (or frame) and wait until the old page is gone."""
-        button = screen.require(key)
+        """Click a control that submits; on a portal whose pages reload, wait until the old page is gone."""
+        self._click_reload(screen.require(key))
+
+    def _click_reload(self, button: Locator) -> None:
+        if not self.ctx.pagemap.value("reloads"):
+            button.click()  # a single-page portal: the caller waits for the outcome it expects
+            return
         handle = button.element_handle()
         button.click()
         self._wait_detached(handle)
+
+    def _type_otp(self, otp: OtpScreen, code: Secret) -> None:
+        """One field for the code, or one box per digit (the current portal)."""
+        if not self.ctx.pagemap.has("otp", "boxes"):
+            otp.fill_code("otp", code)
+            return
+        boxes = otp.loc("boxes")
+        digits = code.reveal()
+        if boxes.count() != len(digits):
+            raise self.ctx.drift(
+                "otp", otp.element("boxes").describe(), f"{boxes.count()} boxes for {len(digits)} digits"
+            )
+        for index, digit in enumerate(digits):
+            boxes.nth(index).fill(digit)
 
     def create_operator(self, op: OperatorPlan) -> None:
         """The Create Organization Operator wizard: Identity Info → Assign → KYC Info → Review → Submit."""
@@ -449,10 +462,7 @@ class Portal:
         succeeded = wizard.loc("succeeded")
         outcome = _wait_any(self.ctx, {"confirm": confirm, "succeeded": succeeded}, self.ctx.options.timeout_ms)
         if outcome == "confirm":
-            button = confirm.first
-            handle = button.element_handle()
-            button.click()
-            self._wait_detached(handle)
+            self._click_reload(confirm.first)
         try:
             succeeded.first.wait_for(state="visible")
         except (PlaywrightTimeout, PlaywrightError):
