@@ -62,6 +62,21 @@ def _private_user_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     return home
 
 
+@pytest.fixture(autouse=True)
+def _empty_private_keyring(request: pytest.FixtureRequest) -> None:
+    """Every test starts with an empty keyring (the private one of this run), so no test sees another's items."""
+    if getattr(request.config, "_mpesa_secret_service", None) is None:
+        return
+    import secretstorage
+
+    connection = secretstorage.dbus_init()
+    try:
+        for item in secretstorage.get_default_collection(connection).get_all_items():
+            item.delete()
+    finally:
+        connection.close()
+
+
 @pytest.fixture
 def agent_home(_private_user_state: Path) -> Path:
     """The temp dir that holds this test's config, data and state."""
