@@ -1,7 +1,7 @@
 """The Flask application factory for the sandbox portal, and the plumbing every skin shares.
 
-``create_app(state, mode=..., skin=...)`` builds one portal: the skin's blueprint (``classic`` now; a ``current``
-skin can follow with the same ``PortalState``), the ``JSESSIONID`` session cookie, fault injection (latency before a
+``create_app(state, mode=..., skin=...)`` builds one portal: the skin's blueprint (``classic``, or ``current``
+in ``current.py``; both on the same ``PortalState``), the ``JSESSIONID`` session cookie, fault injection (latency before a
 page, 500/dropped response after a committed POST, renamed labels) and, only in ``test``/``demo`` mode, the
 ``/__sim/`` control surface (``control.py``). In ``portal`` mode ``/__sim/...`` does not exist (404).
 
@@ -23,7 +23,7 @@ from agent.sandbox.portal.state import PortalSession, PortalState
 
 Mode = Literal["portal", "test", "demo"]
 MODES: tuple[Mode, ...] = ("portal", "test", "demo")
-SKINS = ("classic",)
+SKINS = ("classic", "current")
 COOKIE = "JSESSIONID"
 _EXTENSION = "mpesa_sandbox_portal"
 
@@ -126,9 +126,14 @@ def create_app(state: PortalState | None = None, *, mode: Mode = "portal", skin:
                 response.set_data(apply_renames(response.get_data(as_text=True), renames))
         return response
 
-    from agent.sandbox.portal import classic
+    if skin == "current":
+        from agent.sandbox.portal import current
 
-    app.register_blueprint(classic.blueprint)
+        app.register_blueprint(current.blueprint)
+    else:
+        from agent.sandbox.portal import classic
+
+        app.register_blueprint(classic.blueprint)
     if box.control_enabled:
         from agent.sandbox.portal import control
 

@@ -1,0 +1,464 @@
+/* The current skin's single-page behaviour (a stand-in for the live portal's Vue 3 + Element Plus app).
+   The hash route (#/login, #/search/organizationOperator, ...) picks a view; the server renders it
+   (GET /orgportal/v1/view/<route>) and this script swaps it into #app: no page loads. Forms are posted with
+   fetch; the reply is the next view, and its X-Route header is the route to show in the address bar.
+   Also here: el-select comboboxes, dialogs, sub-menus, the 6-box OTP, the captcha refresh, and the login form's
+   one-off field reset a moment after the captcha image loads (as the live portal's Vue form does). */
+(function () {
+  "use strict";
+
+  var app = document.getElementById("app");
+  var viewBase = app.dataset.viewBase;
+  var RESET_DELAY_MS = 500;      // the login fields are cleared this long after the captcha image loads (once)
+  var MASK_DELAY_MS = 120;       // the loading mask shows only for slower answers
+  var SYSTEM_ERROR = "System error. Please try again later.";
+  var NETWORK_ERROR = "Network Error";
+  var navSeq = 0;
+  var pending = 0;
+  var maskTimer = null;
+
+  // ------------------------------------------------------------------------------------------- routing
+  function currentRoute() {
+    var hash = window.location.hash.replace(/^#/, "");
+    return hash || "/";
+  }
+
+  function viewUrl(route) {
+    var cut = route.indexOf("?");
+    var path = cut < 0 ? route : route.slice(0, cut);
+    var query = cut < 0 ? "" : route.slice(cut);
+    if (path.charAt(0) !== "/") { path = "/" + path; }
+    return viewBase + (path === "/" ? "" : path) + query;
+  }
+
+  function setRoute(route, mode) {
+    if (!route || currentRoute() === route) { return; }
+    if (mode === "push") { history.pushState(null, "", "#" + route); }
+    else { history.replaceState(null, "", "#" + route); }
+  }
+
+  function navigate(route) {
+    if (currentRoute() === route) { load(viewUrl(route), { method: "GET" }, "replace"); }
+    else { window.location.hash = route; }  // hashchange loads it
+  }
+
+  // ------------------------------------------------------------------------------------------- loading
+  function busy(on) {
+    pending = Math.max(0, pending + (on ? 1 : -1));
+    app.setAttribute("aria-busy", pending > 0 ? "true" : "false");
+    if (pending > 0 && maskTimer === null && !document.getElementById("app-loading-mask")) {
+      maskTimer = setTimeout(function () {
+        maskTimer = null;
+        if (pending === 0) { return; }
+        var mask = document.createElement("div");
+        mask.id = "app-loading-mask";
+        mask.className = "el-loading-mask is-fullscreen";
+        mask.innerHTML = '<div class="el-loading-spinner"><svg class="circular" viewBox="0 0 50 50">' +
+          '<circle class="path" cx="25" cy="25" r="20" fill="none"></circle></svg></div>';
+        document.body.appendChild(mask);
+      }, MASK_DELAY_MS);
+    }
+    if (pending === 0) {
+      if (maskTimer !== null) { clearTimeout(maskTimer); maskTimer = null; }
+      var shown = document.getElementById("app-loading-mask");
+      if (shown) { shown.remove(); }
+    }
+  }
+
+  function message(text, kind) {
+    var box = document.createElement("div");
+    box.className = "el-message el-message--" + kind;
+    box.setAttribute("role", kind === "error" ? "alert" : "status");
+    box.dataset.autoclose = "3000";
+    var p = document.createElement("p");
+    p.className = "el-message__content";
+    p.textContent = text;
+    box.appendChild(p);
+    document.body.appendChild(box);
+    scheduleClose(box);
+  }
+
+  function scheduleClose(element) {
+    setTimeout(function () {
+      element.classList.add("is-closing");
+      setTimeout(function () { element.remove(); }, 300);
+    }, Number(element.dataset.autoclose) || 3000);
+  }
+
+  function serverError(html) {
+    try {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var p = doc.querySelector("p");
+      return (p && p.textContent.trim()) || SYSTEM_ERROR;
+    } catch (e) {
+      return SYSTEM_ERROR;
+    }
+  }
+
+  function load(url, init, mode) {
+    var seq = ++navSeq;
+    busy(true);
+    init.credentials = "same-origin";
+    init.headers = { "X-Requested-With": "XMLHttpRequest" };
+    return fetch(url, init).then(function (response) {
+      return response.text().then(function (html) {
+        if (seq !== navSeq) { return; }
+        var route = response.headers.get("X-Route");
+        if (response.status >= 500 || !route) { message(serverError(html), "error"); return; }
+        swap(html);
+        setRoute(route, mode);
+      });
+    }).catch(function () {
+      if (seq === navSeq) { message(NETWORK_ERROR, "error"); }
+    }).then(function () { busy(false); });
+  }
+
+  function post(form, data) {
+    var body = new URLSearchParams();
+    data.forEach(function (value, key) { body.append(key, typeof value === "string" ? value : ""); });
+    return load(form.getAttribute("action"), { method: "POST", body: body }, "push");  // not form.action: a field may be named "action"
+  }
+
+  // ------------------------------------------------------------------------------------------- views
+  function viewName() {
+    var root = app.firstElementChild;
+    while (root && !root.dataset.view) { root = root.nextElementSibling; }
+    return root ? root.dataset.view : "";
+  }
+
+  function swap(html) {
+    var before = viewName();
+    app.innerHTML = html;
+    var after = viewName();
+    mount(before !== after);
+    if (before !== after) { window.scrollTo(0, 0); }
+  }
+
+  function mount(fresh) {
+    app.querySelectorAll("[data-autoclose]").forEach(scheduleClose);
+    var loginForm = app.querySelector("#loginForm");
+    if (loginForm) {
+      if (fresh) { armFieldReset(loginForm); } else { loginForm.dataset.settled = "true"; }
+      var first = loginForm.querySelector("#shortCode");
+      if (first && !first.value) { first.focus(); }
+    }
+    var otpFirst = app.querySelector('#OTP-form input[data-index="0"]');
+    if (otpFirst) { otpFirst.focus(); }
+    app.querySelectorAll("form").forEach(updateChannels);
+    var open = app.querySelector("[data-dialog]:not([hidden]) input:not([type=hidden]):not([readonly])");
+    if (open) { open.focus(); }
+  }
+
+  // The live portal's Vue form re-initialises its model while the captcha loads, wiping what was typed.
+  // Reproduced once per visit of the login view: a moment after the captcha image has loaded, the short code,
+  // user name and password are cleared. (data-settled is a sandbox-only marker for tests; the live portal has none.)
+  function armFieldReset(form) {
+    var image = form.querySelector("img.verifyCode-img-item");
+    var done = false;
+    var reset = function () {
+      if (done || !form.isConnected) { return; }
+      done = true;
+      setTimeout(function () {
+        if (!form.isConnected) { return; }
+        ["shortCode", "userAccount", "password"].forEach(function (id) {
+          var input = form.querySelector("#" + id);
+          if (input) { input.value = ""; input.dispatchEvent(new Event("input", { bubbles: true })); }
+        });
+        form.dataset.settled = "true";
+      }, RESET_DELAY_MS);
+    };
+    if (!image) { form.dataset.settled = "true"; return; }
+    if (image.complete && image.naturalWidth > 0) { reset(); }
+    else { image.addEventListener("load", reset, { once: true }); }
+  }
+
+  // ------------------------------------------------------------------------------------------- form helpers
+  function clearFieldError(input) {
+    var item = input.closest(".el-form-item");
+    if (!item) { return; }
+    var error = item.querySelector(".el-form-item__error[data-client]");
+    if (error) { error.remove(); }
+    item.classList.remove("is-error");
+    input.removeAttribute("aria-invalid");
+  }
+
+  function validateRequired(form) {
+    var ok = true;
+    form.querySelectorAll("input[data-required-message]").forEach(function (input) {
+      clearFieldError(input);
+      if (input.value.trim() !== "") { return; }
+      ok = false;
+      var item = input.closest(".el-form-item");
+      var error = document.createElement("div");
+      error.className = "el-form-item__error";
+      error.dataset.client = "true";
+      error.id = input.id + "-error";
+      error.textContent = input.dataset.requiredMessage;
+      item.querySelector(".el-form-item__content").appendChild(error);
+      item.classList.add("is-error");
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", error.id);
+    });
+    return ok;
+  }
+
+  function otpBoxes(form) {
+    return Array.prototype.slice.call(form.querySelectorAll("input[data-index]")).sort(function (a, b) {
+      return Number(a.dataset.index) - Number(b.dataset.index);
+    });
+  }
+
+  function otpValue(form) {
+    return otpBoxes(form).map(function (box) { return box.value; }).join("");
+  }
+
+  function spreadOtp(box, digits) {
+    var boxes = otpBoxes(box.form);
+    var index = Number(box.dataset.index);
+    for (var i = 0; i < digits.length && index + i < boxes.length; i++) { boxes[index + i].value = digits.charAt(i); }
+    boxes[Math.min(index + digits.length, boxes.length - 1)].focus();
+  }
+
+  function updateChannels(form) {
+    var channels = form.querySelectorAll("[data-channel]");
+    if (!channels.length) { return; }
+    var any = Array.prototype.some.call(channels, function (box) { return box.checked; });
+    form.querySelectorAll("[data-needs-channel]").forEach(function (row) { row.hidden = !any; });
+  }
+
+  // ------------------------------------------------------------------------------------------- widgets
+  function openDialog(id) {
+    var overlay = document.getElementById(id);
+    if (!overlay) { return; }
+    overlay.hidden = false;
+    var field = overlay.querySelector("input:not([type=hidden]):not([readonly]), textarea, button");
+    if (field) { field.focus(); }
+  }
+
+  function closeDialog(id) {
+    var overlay = document.getElementById(id);
+    if (overlay) { overlay.hidden = true; }
+  }
+
+  function closeSelects(except) {
+    app.querySelectorAll("[data-el-select]").forEach(function (select) {
+      if (select === except) { return; }
+      var dropdown = select.querySelector(".el-select-dropdown");
+      if (dropdown && !dropdown.hidden) {
+        dropdown.hidden = true;
+        select.classList.remove("is-focused");
+        select.querySelector("[role=combobox]").setAttribute("aria-expanded", "false");
+      }
+    });
+  }
+
+  function toggleSelect(select) {
+    var dropdown = select.querySelector(".el-select-dropdown");
+    var opening = dropdown.hidden;
+    closeSelects(select);
+    dropdown.hidden = !opening;
+    select.classList.toggle("is-focused", opening);
+    select.querySelector("[role=combobox]").setAttribute("aria-expanded", opening ? "true" : "false");
+  }
+
+  function choose(select, option) {
+    var value = option.dataset.value;
+    var hidden = select.querySelector("[data-select-value]");
+    hidden.value = value;
+    select.querySelector("[role=combobox]").value = value === "" ? "" : option.textContent.trim();
+    select.querySelectorAll("[role=option]").forEach(function (item) {
+      var on = item === option;
+      item.classList.toggle("is-selected", on);
+      item.setAttribute("aria-selected", on ? "true" : "false");
+    });
+    toggleSelect(select);
+    hidden.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function toggleSubMenu(subMenu) {
+    var inline = subMenu.querySelector(".el-menu--inline");
+    var opening = !subMenu.classList.contains("is-opened");
+    subMenu.classList.toggle("is-opened", opening);
+    subMenu.setAttribute("aria-expanded", opening ? "true" : "false");
+    if (inline) { inline.hidden = !opening; }
+  }
+
+  function refreshCaptcha() {
+    var image = app.querySelector("img.verifyCode-img-item");
+    if (image) { image.src = image.src.replace(/([?&]ts=)[^&]*/, "$1" + Date.now()); }
+  }
+
+  function pickerSearch(dialog) {
+    var wanted = (dialog.querySelector("#pickerShortCode") || { value: "" }).value.trim();
+    var first = null;
+    dialog.querySelectorAll("[data-picker-row]").forEach(function (row) {
+      var show = row.dataset.shortcode.indexOf(wanted) >= 0;
+      row.hidden = !show;
+      if (show && first === null) { first = row; }
+    });
+    if (first) { first.querySelector("input[type=radio]").checked = true; }
+    var empty = dialog.querySelector("[data-picker-empty]");
+    if (empty) { empty.hidden = first !== null; }
+  }
+
+  function pickerConfirm(dialog) {
+    var chosen = dialog.querySelector("input[type=radio]:checked");
+    var target = app.querySelector("#searchShortCode");
+    if (chosen && target && !chosen.closest("[hidden]")) { target.value = chosen.value; }
+    dialog.hidden = true;
+  }
+
+  function showTab(tab) {
+    var tabs = tab.closest("[data-tabs]");
+    tabs.querySelectorAll("[data-tab]").forEach(function (other) {
+      var on = other === tab;
+      other.classList.toggle("is-active", on);
+      other.setAttribute("aria-selected", on ? "true" : "false");
+      var pane = document.getElementById(other.dataset.tab);
+      if (pane) { pane.hidden = !on; }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------- events
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) { return; }
+    var select = target.closest("[data-el-select]");
+    var option = target.closest("[role=option]");
+    if (select && option) { choose(select, option); return; }
+    if (select && target.closest(".el-select__wrapper")) { toggleSelect(select); return; }
+    closeSelects(null);
+    var opener = target.closest("[data-dialog-open]");
+    if (opener) {
+      if (!opener.disabled) { openDialog(opener.dataset.dialogOpen); }
+      return;
+    }
+    var closer = target.closest("[data-dialog-close]");
+    if (closer) { closeDialog(closer.dataset.dialogClose); return; }
+    var title = target.closest("[data-sub-menu-title]");
+    if (title) { toggleSubMenu(title.parentElement); return; }
+    if (target.closest("[data-captcha-refresh]") || target.closest("img.verifyCode-img-item")) { refreshCaptcha(); return; }
+    var search = target.closest("[data-org-picker-search]");
+    if (search) { pickerSearch(search.closest("[data-dialog]")); return; }
+    var confirm = target.closest("[data-org-picker-confirm]");
+    if (confirm) { pickerConfirm(confirm.closest("[data-dialog]")); return; }
+    var tab = target.closest("[data-tab]");
+    if (tab) { showTab(tab); return; }
+    var routed = target.closest("[data-route]");
+    if (routed && !routed.disabled) { event.preventDefault(); navigate(routed.dataset.route); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !app.contains(form)) { return; }
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    if (form.dataset.routeForm) {
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) {
+        if (typeof value === "string" && value !== "") { params.append(key, value); }
+      });
+      var query = params.toString();
+      navigate(form.dataset.routeForm + (query ? "?" + query : ""));
+      return;
+    }
+    var skip = submitter && submitter.hasAttribute("data-skip-validation");
+    if (form.hasAttribute("data-login-form") && !validateRequired(form)) { return; }
+    if (form.hasAttribute("data-otp-form") && !skip) {
+      var error = form.querySelector("[data-required-error]");
+      var complete = /^\d{6}$/.test(otpValue(form));
+      if (error) { error.hidden = complete; }
+      if (!complete) { return; }
+    }
+    var data = new FormData(form, submitter);
+    if (form.hasAttribute("data-otp-form")) { data.set("otp", otpValue(form)); }
+    var box = submitter && submitter.closest(".is-message-box");
+    if (box) { box.hidden = true; }  // a confirmation closes as soon as it is answered
+    post(form, data);
+  });
+
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLInputElement)) { return; }
+    if (target.matches("#OTP-form input[data-index]")) {
+      var digits = target.value.replace(/\D/g, "");
+      if (digits.length > 1) { spreadOtp(target, digits); }
+      else {
+        target.value = digits;
+        var boxes = otpBoxes(target.form);
+        var index = Number(target.dataset.index);
+        if (digits && index < boxes.length - 1) { boxes[index + 1].focus(); }
+      }
+      return;
+    }
+    if (target.hasAttribute("data-required-message") && target.value.trim() !== "") { clearFieldError(target); }
+  });
+
+  document.addEventListener("paste", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLInputElement) || !target.matches("#OTP-form input[data-index]")) { return; }
+    var digits = ((event.clipboardData && event.clipboardData.getData("text")) || "").replace(/\D/g, "");
+    if (digits) { event.preventDefault(); spreadOtp(target, digits); }
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLInputElement)) { return; }
+    if (target.type === "checkbox") {
+      var label = target.closest(".el-checkbox");
+      if (label) { label.classList.toggle("is-checked", target.checked); }
+    }
+    if (target.type === "radio" && target.form) {
+      target.form.querySelectorAll('input[type=radio][name="' + target.name + '"]').forEach(function (radio) {
+        var wrap = radio.closest(".el-radio");
+        if (wrap) { wrap.classList.toggle("is-checked", radio.checked); }
+      });
+    }
+    if (target.hasAttribute("data-channel") && target.form) { updateChannels(target.form); }
+    if (target.dataset.selectAll) {
+      target.closest("table").querySelectorAll('input[name="' + target.dataset.selectAll + '"]:not(:disabled)')
+        .forEach(function (box) { box.checked = target.checked; });
+    }
+    if (target.dataset.autosubmitAction && target.form) {
+      var data = new FormData(target.form);
+      data.set("action", target.dataset.autosubmitAction);
+      post(target.form, data);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Escape") {
+      closeSelects(null);
+      var open = app.querySelectorAll("[data-dialog]:not([hidden])");
+      if (open.length) { open[open.length - 1].hidden = true; }
+      return;
+    }
+    if (!(target instanceof HTMLElement)) { return; }
+    if (target.matches("[role=combobox]") && (event.key === "Enter" || event.key === " " || event.key === "ArrowDown")) {
+      event.preventDefault();
+      toggleSelect(target.closest("[data-el-select]"));
+      return;
+    }
+    if (target.matches("#OTP-form input[data-index]") && event.key === "Backspace" && !target.value) {
+      var boxes = otpBoxes(target.form);
+      var index = Number(target.dataset.index);
+      if (index > 0) { boxes[index - 1].focus(); }
+      return;
+    }
+    if (event.key === "Enter" && (target.matches("[data-route]") || target.matches("[data-sub-menu-title]"))) {
+      event.preventDefault();
+      target.click();
+      return;
+    }
+    // Element Plus forms do not submit when Enter is pressed in a field (only the login and search forms here do).
+    var form = target instanceof HTMLInputElement ? target.form : null;
+    if (event.key === "Enter" && form && !form.hasAttribute("data-login-form") && !form.hasAttribute("data-otp-form") &&
+        !form.dataset.routeForm) {
+      event.preventDefault();
+    }
+  });
+
+  window.addEventListener("hashchange", function () { load(viewUrl(currentRoute()), { method: "GET" }, "replace"); });
+  load(viewUrl(currentRoute()), { method: "GET" }, "replace");
+})();
