@@ -296,8 +296,9 @@ class Portal:
             browse.loc("screen").or_(browse.loc("tree_operators")).first.wait_for(state="visible")
         except PlaywrightTimeout:
             raise self.ctx.drift("browse", browse.element("screen").describe()) from None
-        tree = browse.require("tree_operators")
-        tree.first.click()
+        # The tree link reloads the frame even when the list is shown already: wait for the old page to go, or a
+        # search typed now would be lost in the reload.
+        self._click_reload(browse.require("tree_operators").first)
         screen.wait_shown()
         return screen
 
