@@ -1,0 +1,35 @@
+"""``mpesa-agent demo`` end to end in a subprocess: it must finish with both operators Active and the plugin's
+initiator verified, and leave nothing behind (no state dir, no keyring item, no running server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+def test_demo_does_the_whole_job_and_leaves_nothing(agent_home: Path, chromium_path: str) -> None:
+    before = set(Path("/tmp").glob("mpesa-agent-demo-*"))
+    result = subprocess.run([sys.executable, "-m", "agent", "demo", "--json"], capture_output=True, text=True,
+                            timeout=300, check=False, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(result.stdout)
+    assert data["ok"] is True
+    assert {op["status"] for op in data["operators"]} == {"Active"}
+    assert {op["channel"] for op in data["operators"]} == {"Web", "API"}
+    [site] = data["push"]["sites"]
+    assert site["ok"] and site["result"]["verified"]
+    assert data["status"]["ok"] is True
+    assert "Sandbox portal" in result.stderr  # the human progress goes to stderr
+    # Nothing left behind: the demo's temporary home is gone and it never wrote to the user's.
+    assert set(Path("/tmp").glob("mpesa-agent-demo-*")) == before
+    assert not any(agent_home.rglob("*.jsonl"))
+    import keyring
+
+    assert keyring.get_password("mpesa-agent", "index") is None
