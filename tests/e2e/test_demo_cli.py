@@ -24,7 +24,8 @@ def test_demo_does_the_whole_job_and_leaves_nothing(agent_home: Path, chromium_p
     assert {op["status"] for op in data["operators"]} == {"Active"}
     assert {op["channel"] for op in data["operators"]} == {"Web", "API"}
     [site] = data["push"]["sites"]
-    assert site["ok"] and site["result"]["verified"]
+    assert site["ok"]
+    assert site["result"]["verified"]
     assert data["status"]["ok"] is True
     assert "Sandbox portal" in result.stderr  # the human progress goes to stderr
     # Nothing left behind: the demo's temporary home is gone and it never wrote to the user's.
