@@ -526,6 +526,115 @@ def _render_push(data: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# rotation
+
+
+@cli.command()
+@click.option("--profile", help="Profile (organisation short code).")
+@click.option("--operator", "operator_kind", type=click.Choice(["api", "web"]), help="Which operator (default api).")
+@click.option(
+    "--strategy",
+    type=click.Choice(["single", "alternating"]),
+    help="single (default): new password on the same API operator; alternating: a new API operator, "
+    "switch the shop to it, close the old one.",
+)
+@click.option("--if-older-than", help="Only when the password is older than this (e.g. 60d, 8w); for cron/timers.")
+@click.option("--resume", is_flag=True, help="Finish a rotation that was interrupted.")
+@click.option(
+    "--abandon", is_flag=True, help="Drop a rotation in flight (only before it touched the credential in use)."
+)
+@click.option("--site-credentials", is_flag=True, help="Rotate the linked sites' WordPress application passwords.")
+@click.option("--site", help="With --site-credentials: only this site.")
+@click.option("--headed", is_flag=True, help="Show the browser window.")
+@click.option("--captcha-from", type=INPUT_KINDS, help="Who types the captcha (default from settings: prompt).")
+@click.option("--codes-from", type=INPUT_KINDS, help="Who supplies SMS codes.")
+@click.option("--codes-command", help="Program that prints the SMS code (with --codes-from command).")
+@click.option(
+    "--admin-password-stdin",
+    is_flag=True,
+    help="Read the Business Administrator's password from stdin "
+    "(alternating only; else MPESA_AGENT_ADMIN_PASSWORD, else a hidden prompt).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def rotate(
+    profile: str | None,
+    operator_kind: str | None,
+    strategy: str | None,
+    if_older_than: str | None,
+    resume: bool,
+    abandon: bool,
+    site_credentials: bool,
+    site: str | None,
+    headed: bool,
+    captcha_from: str | None,
+    codes_from: str | None,
+    codes_command: str | None,
+    admin_password_stdin: bool,
+    as_json: bool,
+) -> None:
+    """Change an operator's password (or the sites' application passwords) without ever losing a working one.
+
+    The new password is kept as "pending" in the keyring before the portal sees it, pushed to every linked site,
+    verified, then promoted; an interrupted rotation is finished with --resume.
+    """
+    from agent import settings
+    from agent.portal.human import make_inputs
+    from agent.vault import open_vault
+    from agent.workflows.rotate import RotateRequest, run_rotation
+
+    STATE.json = as_json
+    cfg = settings.load_config()
+    merged = cfg.settings
+    prof = cfg.profile(profile)
+    portal_url = str(prof.get("portal_url") or merged["portal_url"])
+    request = RotateRequest(
+        profile=profile,
+        operator=operator_kind,
+        strategy=strategy,
+        resume=resume,
+        abandon=abandon,
+        if_older_than=if_older_than,
+        site_credentials=site_credentials,
+        site=site,
+        headless=False if headed else None,
+    )
+    human = make_inputs(
+        captcha_from or str(merged["captcha_provider"]),
+        codes_from or str(merged["otp_provider"]),
+        portal_url=portal_url,
+        captcha_command=str(merged["captcha_command"]),
+        otp_command=codes_command or str(merged["otp_command"]),
+        timeout_s=float(merged["human_timeout_s"]),
+    )
+    result = run_rotation(
+        request,
+        human=human,
+        vault=open_vault(),
+        reporter=StepPrinter(),
+        admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
+    )
+    emit(result.as_dict(), lambda d: click.echo(str(d.get("message") or d.get("action"))))
+
+
+@cli.command()
+@click.option("--profile", help="Profile (organisation short code).")
+@click.option("--site", help="Only this linked site (default: every linked site).")
+@click.option("--dry-run", is_flag=True, help="Show what would be restored.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def rollback(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> None:
+    """Put back the plugin settings saved before the last push, where their password still works."""
+    from agent.vault import open_vault
+    from agent.workflows.rotate import rollback as rollback_workflow
+
+    STATE.json = as_json
+    result = rollback_workflow(profile, site, vault=open_vault(), reporter=StepPrinter(), dry_run=dry_run)
+    data = result.as_dict()
+    emit(data, lambda d: click.echo(json.dumps(d, indent=2, default=str)))
+    if not result.ok:
+        sys.exit(int(ExitStatus.VERIFY))
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # status and doctor
 
 

@@ -31,6 +31,7 @@ from agent.portal.screens import (
     PortalContext,
     Screen,
     ShellScreen,
+    SidebarScreen,
 )
 from agent.secret import Secret
 
@@ -96,9 +97,13 @@ class Portal:
                 timeout = self.human_timeout_ms
             else:
                 code = self.human.captcha(login.captcha_png(), purpose)
-                # Fill right before clicking: some portal versions reset the fields while the captcha is read.
-                login.fill_credentials(short_code, username, password)
-                login.fill_code("verification_code", code)
+                # Fill right before clicking: the current portal resets the fields while the captcha is read, so
+                # check they still hold what was typed (and type again) just before pressing Login.
+                for _ in range(3):
+                    login.fill_credentials(short_code, username, password)
+                    login.fill_code("verification_code", code)
+                    if login.holds(short_code, username, password, code):
+                        break
                 self._submit(login, "login")
                 timeout = self.ctx.options.timeout_ms
             outcome = self._after_login_submit(login, otp, first, shell, timeout)
@@ -116,6 +121,8 @@ class Portal:
         if outcome == "otp":
             outcome = self._otp(otp, first, shell, purpose)
         self.logged_in_as = username
+        if outcome == "home":
+            self.dismiss_stray_dialogs()
         return LoginResult.FIRST_LOGIN if outcome == "first_login" else LoginResult.HOME
 
     def human_notice(self, text: str) -> None:
@@ -284,12 +291,22 @@ class Portal:
 
     # -- operators -------------------------------------------------------------------------------------------
     def open_operator_list(self) -> OperatorsScreen:
-        """Browse Organization → Overview → Operators (administrators and managers both have it)."""
+        """The operator list: Browse Organization → Overview → Operators (classic), or the sidebar's
+        Search › Organization Operator (current)."""
         screen = OperatorsScreen(self.ctx)
+        self.dismiss_stray_dialogs()
         if screen.is_shown() and screen.loc("user_name").count() == 1:
-            return screen  # the operator list is the open tab already
+            return screen  # the operator list is open already
         shell = ShellScreen(self.ctx)
         shell.wait_shown()
+        if self.ctx.pagemap.has("sidebar"):
+            sidebar = SidebarScreen(self.ctx)
+            item = sidebar.loc("organization_operator")
+            if not item.first.is_visible():
+                sidebar.click("search")  # open the sub-menu
+            self._click_reload(sidebar.require("organization_operator").first)
+            screen.wait_shown()
+            return screen
         shell.click("browse_organization")
         browse = BrowseScreen(self.ctx)
         try:
@@ -301,6 +318,19 @@ class Portal:
         self._click_reload(browse.require("tree_operators").first)
         screen.wait_shown()
         return screen
+
+    def dismiss_stray_dialogs(self) -> None:
+        """Close a notice the portal may pop up after login or on any page (current portal, reference §4.3)."""
+        if not self.ctx.pagemap.has("shell", "stray_dialog_close"):
+            return
+        close = ShellScreen(self.ctx).loc("stray_dialog_close")
+        for _ in range(3):
+            if close.count() == 0:
+                return
+            try:
+                close.first.click(timeout=self.ctx.options.element_timeout_ms)
+            except PlaywrightError:
+                return
 
     def find_operator(self, username: str) -> OperatorRow | None:
         """Search the grid for ``username`` (exact, case-insensitive); None when it is not listed."""
@@ -469,9 +499,8 @@ class Portal:
         except (PlaywrightTimeout, PlaywrightError):
             # An error page or a dropped answer after Submit: the caller reconciles by searching the grid.
             raise PortalError(f"The portal gave no confirmation after submitting {op.username}.") from None
-        ok = wizard.loc("succeeded_ok")
-        if ok.count() == 1:
-            ok.click()
+        if self.ctx.pagemap.has("create", "succeeded_ok") and wizard.loc("succeeded_ok").count() == 1:
+            wizard.click("succeeded_ok")
 
     def set_api_password(self, username: str, password: Secret) -> None:
         """Open the API operator's Organization Operator Info and use Set Password (needs a manager's role)."""
@@ -510,9 +539,8 @@ class Portal:
                 f"The portal refused the new password for {username}; it was not submitted again.",
                 hint="Run again: mpesa-agent generates passwords that follow the portal's rules.",
             )
-        ok = info.loc("succeeded_ok")
-        if ok.count() == 1:
-            ok.click()
+        if self.ctx.pagemap.has("operator_info", "succeeded_ok") and info.loc("succeeded_ok").count() == 1:
+            info.click("succeeded_ok")
 
 
 @dataclasses.dataclass

@@ -132,11 +132,22 @@ class Screen:
         locator.fill(value.reveal())
 
     def select(self, key: str, option: str) -> None:
+        """Choose ``option`` in a native <select> or in a combobox with a listbox of options (Element Plus)."""
         locator = self.require(key)
+        tag = str(locator.evaluate("e => e.tagName.toLowerCase()"))
         try:
-            locator.select_option(label=option, timeout=self.ctx.options.element_timeout_ms)
+            if tag == "select":
+                locator.select_option(label=option, timeout=self.ctx.options.element_timeout_ms)
+                return
+            locator.click()
+            choice = self.scope().get_by_role("option", name=option, exact=True)
+            choice.first.click(timeout=self.ctx.options.element_timeout_ms)
         except PlaywrightTimeout:
             raise self.ctx.drift(self.section, f'the option "{option}" in {self.element(key).describe()}') from None
+        if tag == "input" and str(locator.input_value()).strip() != option:
+            raise self.ctx.drift(
+                self.section, f'the option "{option}" in {self.element(key).describe()}', "it was not taken"
+            )
 
     def click(self, key: str) -> None:
         self.require(key).click()
@@ -174,6 +185,21 @@ class LoginScreen(Screen):
         self.fill("user_name", username)
         self.fill("password", password)
 
+    def holds(self, short_code: str, username: str, password: Secret, code: Secret) -> bool:
+        """Whether the login fields still hold these values (compared in memory, never logged)."""
+        import hmac
+
+        expected = {
+            "short_code": short_code,
+            "user_name": username,
+            "password": password.reveal(),
+            "verification_code": code.reveal(),
+        }
+        for key, value in expected.items():
+            if not hmac.compare_digest(str(self.require(key).input_value()).encode(), value.encode()):
+                return False
+        return True
+
     def captcha_png(self) -> bytes:
         return bytes(self.require("captcha_image").screenshot())
 
@@ -195,7 +221,13 @@ class FirstLoginScreen(Screen):
 
     def questions(self, key: str) -> list[str]:
         """The visible options of a security-question select, without placeholders."""
-        options = self.require(key).locator("option").all_inner_texts()
+        locator = self.require(key)
+        if str(locator.evaluate("e => e.tagName.toLowerCase()")) == "select":
+            options = locator.locator("option").all_inner_texts()
+        else:
+            # A combobox names its (hidden until opened) listbox in aria-controls.
+            listbox = str(locator.get_attribute("aria-controls") or "")
+            options = self.scope().locator(f"[id='{listbox}'] [role=option]").all_text_contents() if listbox else []
         return [
             o.strip() for o in options if o.strip() and not o.strip().lower().startswith(("please", "--", "select"))
         ]
@@ -203,6 +235,10 @@ class FirstLoginScreen(Screen):
 
 class ShellScreen(Screen):
     section = "shell"
+
+
+class SidebarScreen(Screen):
+    section = "sidebar"
 
 
 # ---------------------------------------------------------------------------------------------------------------

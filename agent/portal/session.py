@@ -32,21 +32,20 @@ class PortalOptions:
 
 
 def detect_generation(browser: BrowserSession, url: str, timeout_ms: int) -> str:
-    """Which UI generation the portal serves, from its login page (the current UI's hash route, else classic)."""
-    current = PageMap.load("current") if _has_map("current") else None
-    if current is not None:
-        probe = browser.page
-        probe.goto(url.rstrip("/") + "/" + str(current.value("login_path")).lstrip("/"))
-        marker = current.element("login", "screen").locate(probe)
-        classic = PageMap.load("classic")
-        classic_marker = classic.element("login", "detect").locate(probe) if classic.has("login", "detect") else None
-        combined = marker if classic_marker is None else marker.or_(classic_marker)
-        try:
-            combined.first.wait_for(state="visible", timeout=timeout_ms)
-        except Exception:  # noqa: BLE001 - undecided: fall back to classic, drift errors will say more
-            return "classic"
-        return "current" if marker.first.is_visible() else "classic"
-    return "classic"
+    """Which UI generation the portal serves: open the current UI's login route; a portal that shows the current
+    login marker is "current", one that ends on the classic login page is "classic"."""
+    if not _has_map("current"):
+        return "classic"
+    current, classic = PageMap.load("current"), PageMap.load("classic")
+    page = browser.page
+    page.goto(url.rstrip("/") + "/" + str(current.value("login_path")).lstrip("/"))
+    current_marker = current.element("login", "detect").locate(page)
+    classic_marker = classic.element("login", "screen").locate(page)
+    try:
+        current_marker.or_(classic_marker).first.wait_for(state="visible", timeout=timeout_ms)
+    except Exception:  # noqa: BLE001 - undecided: classic; a drift error will say more on the next screen
+        return "classic"
+    return "current" if current_marker.count() > 0 else "classic"
 
 
 def _has_map(generation: str) -> bool:

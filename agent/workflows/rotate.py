@@ -108,7 +108,7 @@ ACTIVE = "Active"
 PENDING_ACTIVE = "Pending Active"
 CLOSED = "Closed"
 USERNAME_MAX = 15  # the portal: "less than 16 characters"
-_CHECKPOINTS = (
+CHECKPOINTS: tuple[str, ...] = (
     "rotate:started",
     "rotate:alt:named",
     "rotate:alt:after-create",
@@ -123,7 +123,6 @@ _CHECKPOINTS = (
     "rotate:alt:closed",
     "rotate:verified",
 )
-CHECKPOINTS: tuple[str, ...] = _CHECKPOINTS
 
 PasswordSource = Callable[[str], Secret]
 

@@ -15,7 +15,7 @@ from agent.vault import Vault, open_vault
 from agent.workflows.plan import SetupPlan, build_plan
 from agent.workflows.progress import RecordingReporter
 from agent.workflows.setup import SetupResult, run_setup
-from tests.harness.sandbox import ADMIN_PASSWORD, running_sandbox
+from tests.harness.sandbox import ADMIN_PASSWORD
 
 PROFILE: dict[str, Any] = {
     "short_code": "600000",
@@ -34,10 +34,24 @@ PROFILE: dict[str, Any] = {
 OWNER_MSISDN = "254712345678"
 
 
+SKINS = ["classic", "current"]
+
+
+@pytest.fixture(params=SKINS)
+def skin(request: pytest.FixtureRequest) -> str:
+    """Every portal automation test runs against both portal generations."""
+    return str(request.param)
+
+
 @pytest.fixture
-def sandbox(chromium_path: str) -> Iterator[RunningSandbox]:
-    with running_sandbox() as portal:
+def sandbox(chromium_path: str, skin: str) -> Iterator[RunningSandbox]:
+    from agent.sandbox.portal.server import start_sandbox
+
+    portal = start_sandbox(mode="test", skin=skin)
+    try:
         yield portal
+    finally:
+        portal.stop()
 
 
 @pytest.fixture
@@ -56,6 +70,7 @@ class Runner:
     plan: SetupPlan
     vault: Vault
     browser: Any
+    skin: str = "classic"
     timeout_ms: int = 10000
 
     def human(self) -> HumanInput:
@@ -83,9 +98,9 @@ class Runner:
 
 
 @pytest.fixture
-def run(sandbox: RunningSandbox, plan: SetupPlan, vault: Vault, browser: Any) -> Runner:
+def run(sandbox: RunningSandbox, plan: SetupPlan, vault: Vault, browser: Any, skin: str) -> Runner:
     """Runs setup in a fresh context of pytest-playwright's browser (one Playwright per test session)."""
-    return Runner(sandbox, plan, vault, browser)
+    return Runner(sandbox, plan, vault, browser, skin)
 
 
 def operators(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:

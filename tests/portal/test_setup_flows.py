@@ -178,7 +178,7 @@ def test_duplicate_user_name_in_the_wizard(run: Runner) -> None:
     )
     options = BrowserOptions(timeout_ms=10000)
     with BrowserSession(options, browser=run.browser) as session:
-        portal = Portal(PortalContext(session, PageMap.load("classic"), run.sandbox.url, options), run.human())
+        portal = Portal(PortalContext(session, PageMap.load(run.skin), run.sandbox.url, options), run.human())
         portal.login("600000", "sandboxadmin", Secret("Sandbox#2030"), purpose="test")
         with pytest.raises(OperatorExistsError, match="exists already"):
             portal.create_operator(run.plan.web)
@@ -203,20 +203,21 @@ def test_rejected_admin_password_is_tried_once(run: Runner) -> None:
 
 
 def test_slow_pages(run: Runner) -> None:
-    run.sandbox.control.fault("latency", path="/browseOrg/", seconds=1.5, times=4)
+    run.sandbox.control.fault("latency", path="/browseOrg/" if run.skin == "classic" else "/orgportal/v1/view",
+                              seconds=1.5, times=4)
     result = run()
     assert result.ok
 
 
 def test_relabelled_element_is_drift_reported_quickly(run: Runner) -> None:
     run.timeout_ms = 20000
-    run.sandbox.control.fault("rename_label", old="Operators", new="Operator List")
+    old = "Operators" if run.skin == "classic" else "Organization Operator"
+    run.sandbox.control.fault("rename_label", old=old, new="Operator List")
     started = time.monotonic()
     with pytest.raises(PortalChangedError) as info:
         run()
     elapsed = time.monotonic() - started
-    assert "browse" in info.value.message
-    assert '"Operators"' in info.value.message
+    assert f'"{old}"' in info.value.message
     assert elapsed < 20, f"drift took {elapsed:.1f}s: it must not wait for the page timeout"
     shots = list(settings.paths().artefacts_dir.glob("*.png"))
     assert shots

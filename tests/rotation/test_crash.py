@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent.workflows.rotate import CHECKPOINTS
 from tests.rotation.harness import (
     API,
     WEB,
@@ -44,15 +45,36 @@ def _chain(
     return answer
 
 
+SINGLE = [
+    "rotate:started",
+    "rotate:staged",
+    "rotate:api:after-set",
+    "rotate:promoted",
+    "rotate:pushed",
+    "rotate:verified",
+]
+ALTERNATING = [
+    "rotate:alt:named",
+    "rotate:alt:after-create",
+    "rotate:alt:created",
+    "rotate:staged",
+    "rotate:api:after-set",
+    "rotate:promoted",
+    "rotate:alt:switching",
+    "rotate:pushed",
+    "rotate:alt:after-close",
+    "rotate:alt:closed",
+    "rotate:verified",
+]
+WEB_POINTS = ["rotate:staged", "rotate:web:after-change", "rotate:promoted", "rotate:verified"]
+
+
+def test_every_checkpoint_is_crash_tested() -> None:
+    assert set(SINGLE + ALTERNATING + WEB_POINTS) == set(CHECKPOINTS)
+
+
 def test_single_api_rotation_survives_a_kill_at_every_boundary(world: World, start: Start, vault) -> None:
-    points = [
-        "rotate:started",
-        "rotate:staged",
-        "rotate:api:after-set",
-        "rotate:promoted",
-        "rotate:pushed",
-        "rotate:verified",
-    ]
+    points = SINGLE
     answer = _chain(world, start, vault, ["--operator", "api", "--strategy", "single"], points)
     assert answer["username"] == API
     check_end_state(world, start, vault, in_use=API, expected={WEB: "Active", API: "Active"})
@@ -60,19 +82,7 @@ def test_single_api_rotation_survives_a_kill_at_every_boundary(world: World, sta
 
 
 def test_alternating_rotation_survives_a_kill_at_every_boundary(world: World, start: Start, vault) -> None:
-    points = [
-        "rotate:alt:named",
-        "rotate:alt:after-create",
-        "rotate:alt:created",
-        "rotate:staged",
-        "rotate:api:after-set",
-        "rotate:promoted",
-        "rotate:alt:switching",
-        "rotate:pushed",
-        "rotate:alt:after-close",
-        "rotate:alt:closed",
-        "rotate:verified",
-    ]
+    points = ALTERNATING
     new = API + "2"
     answer = _chain(world, start, vault, ["--strategy", "alternating"], points, {"sandboxadmin", WEB, API, new})
     assert answer["username"] == new
@@ -87,7 +97,7 @@ def test_alternating_rotation_survives_a_kill_at_every_boundary(world: World, st
 def test_web_rotation_survives_a_kill_at_every_boundary(world: World, start: Start, vault) -> None:
     # The web operator changes its own password under My Preference (the forced change after expiry is covered by
     # test_faults.py::test_web_change_whose_answer_is_lost_is_checked_by_logging_in).
-    points = ["rotate:staged", "rotate:web:after-change", "rotate:promoted", "rotate:verified"]
+    points = WEB_POINTS
     answer = _chain(world, start, vault, ["--operator", "web"], points)
     assert answer["username"] == WEB
     check_end_state(world, start, vault, in_use=API, expected={WEB: "Active", API: "Active"})

@@ -5,6 +5,7 @@ changes nothing; the right one changes it. The whole web rotation through it run
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Browser
 
 from agent.errors import PortalError
 from agent.portal import maintenance
@@ -18,10 +19,10 @@ from tests.rotation.harness import START_WEB_PASSWORD, WEB, Start, World, portal
 pytestmark = [pytest.mark.browser, pytest.mark.keyring]
 
 
-def test_change_own_password_in_my_preference(world: World, start: Start, vault: Vault) -> None:
+def test_change_own_password_in_my_preference(world: World, start: Start, vault: Vault, browser: Browser) -> None:
     human = SandboxInput(world.sandbox.portal_url, wait_s=10)
     options = PortalOptions(url=world.sandbox.portal_url, ui="classic", timeout_ms=6000)
-    with portal_session(options, human) as portal:
+    with portal_session(options, human, browser=browser) as portal:
         portal.login(start.short_code, WEB, Secret(START_WEB_PASSWORD), purpose="test")
         with pytest.raises(PortalError, match="old password is wrong"):
             maintenance.change_own_password(portal, Secret("Wrong#12345"), Secret("New#12345abc"))
