@@ -107,6 +107,14 @@ class Portal:
                 self._submit(login, "login")
                 timeout = self.ctx.options.timeout_ms
             outcome = self._after_login_submit(login, otp, first, shell, timeout)
+            if outcome == "required":
+                log.info("the login form was emptied before it was sent (attempt %d)", attempt)
+                if attempt == CAPTCHA_TRIES:
+                    raise NeedsHumanError(
+                        "The portal's login form kept emptying itself before it could be sent.",
+                        hint="Run the same command again; with --headed you can watch what happens.",
+                    )
+                continue
             if outcome == "captcha_wrong":
                 log.info("the portal refused the verification code (attempt %d)", attempt)
                 if attempt == CAPTCHA_TRIES:
@@ -152,6 +160,10 @@ class Portal:
         }
         for key in ("captcha_wrong", "credentials_wrong", "locked", "short_code_unknown", "dormant"):
             candidates[key] = page.get_by_text(login.text_re(key))
+        if self.ctx.pagemap.has("login", "texts", "required"):
+            # The page itself refused to send an emptied form (fields reset while the captcha was read): the portal
+            # saw nothing, so typing again is safe.
+            candidates["required"] = page.get_by_text(login.text_re("required"))
         try:
             outcome = _wait_any(self.ctx, candidates, timeout_ms)
         except PlaywrightTimeout:

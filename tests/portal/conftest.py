@@ -80,7 +80,7 @@ class Runner:
         self, *, human: HumanInput | None = None, password: str = ADMIN_PASSWORD, settings: dict[str, Any] | None = None
     ) -> SetupResult:
         merged = {
-            "ui": "classic",
+            "ui": self.skin,
             "headless": True,
             "timeout_ms": self.timeout_ms,
             "human_timeout_s": 30,
