@@ -72,7 +72,9 @@ def fill_login(page: Page, username: str, password: str) -> None:
     page.get_by_label("Password", exact=True).fill(password)
 
 
-def log_in(page: Page, sim: SandboxControl, username: str, password: str, msisdn: str, shots: Shots | None = None) -> None:
+def log_in(
+    page: Page, sim: SandboxControl, username: str, password: str, msisdn: str, shots: Shots | None = None
+) -> None:
     """Captcha + OTP. The live portal's Vue form may wipe the fields while the captcha loads: fill after it settled
     (data-settled is a sandbox-only marker; on the live portal, re-fill just before clicking Login)."""
     expect(page.locator("#loginForm")).to_have_attribute("data-settled", "true")
@@ -299,3 +301,55 @@ def test_the_whole_flow_on_the_current_skin(page: Page, current: RunningSandbox,
     assert operators["dukamgr"]["status"] == "Active"
     assert operators["dukamgr"]["security_questions_set"] is True
     assert time.monotonic() - started < 30, "the browser flow should take well under 30 s"
+
+
+def test_the_single_page_app_shows_the_control_surfaces_faults(page: Page, current: RunningSandbox) -> None:
+    sim = current.control
+    page.goto(current.url + "/orglogin.action")  # the classic path leads to #/login on this skin
+    expect(page).to_have_url(re.compile(r"/#/login\?transaction_service="))
+    log_in(page, sim, ADMIN_USERNAME, ADMIN_PASSWORD, ADMIN_MSISDN)
+    close_stray_dialog(page)
+
+    # rename_label acts on every view rendered after it; latency shows an Element Plus loading mask meanwhile
+    sim.fault("rename_label", old="Organization Operator", new="Operator List")
+    sim.fault("latency", path="/orgportal/v1/view/search", seconds=1.0, times=1)
+    page.get_by_text("Search", exact=True).click()
+    page.get_by_role("menuitem", name="Organization Operator", exact=True).click()
+    expect(page.locator("#app-loading-mask")).to_be_visible()
+    expect(page.get_by_role("heading", name="Operator List")).to_be_visible()
+    expect(page.get_by_role("menuitem", name="Operator List", exact=True)).to_be_visible()
+    expect(page.locator("#app-loading-mask")).to_have_count(0)
+    sim.clear_faults()
+
+    # error_after_commit: the change is made, the app shows the 500 as an error message and keeps its view
+    page.get_by_text("My Preference", exact=True).click()
+    page.get_by_role("menuitem", name="Basic Info", exact=True).click()
+    before = sim.operator(ADMIN_USERNAME)["password_set_at"]
+    sim.fault("error_after_commit", path="/orgportal/v1/preference/")
+    page.get_by_role("button", name="Change Password").click()
+    dialog = page.get_by_role("dialog", name="Change Password")
+    dialog.get_by_label("Old password").fill(ADMIN_PASSWORD)
+    dialog.get_by_label("New password").fill("Duka$Admin2031")
+    dialog.get_by_label("Confirm password").fill("Duka$Admin2031")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(page.locator(".el-message--error")).to_contain_text("System error. Please try again later.")
+    expect(dialog).to_be_visible()
+    assert sim.operator(ADMIN_USERNAME)["password_set_at"] != before
+
+    # drop_after_commit: no answer at all; the app says "Network Error"
+    sim.fault("drop_after_commit", path="/orgportal/v1/preference/")
+    dialog.get_by_label("Old password").fill("Duka$Admin2031")
+    dialog.get_by_label("New password").fill("Duka$Admin2032")
+    dialog.get_by_label("Confirm password").fill("Duka$Admin2032")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(page.locator(".el-message--error").filter(has_text="Network Error")).to_be_visible()
+
+    # expire_sessions: the next click lands on the login view with the portal's message
+    dialog.get_by_role("button", name="Cancel").click()
+    sim.fault("expire_sessions")
+    page.get_by_role("menuitem", name="Home", exact=True).click()
+    expect(page.locator("#loginForm").locator("xpath=..").get_by_role("alert")).to_have_text(
+        "Your session has expired. Please log in again."
+    )
+    expect(page).to_have_url(re.compile(r"#/login\?"))
+    expect(page.locator("button#loginBtn")).to_be_visible()

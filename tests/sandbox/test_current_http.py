@@ -266,7 +266,9 @@ def test_the_skin_is_registered_and_unknown_skins_are_refused(state: PortalState
 def test_the_login_view_has_the_live_portals_ids_and_labels(web: CurrentWeb) -> None:
     response = web.view("/login")
     assert response.status_code == 200
-    assert response.headers["X-Route"] == "/login?transaction_service=http%3A%2F%2Flocalhost%2Forgportal%2Fv1%2Fsso%2Fhome"
+    assert (
+        response.headers["X-Route"] == "/login?transaction_service=http%3A%2F%2Flocalhost%2Forgportal%2Fv1%2Fsso%2Fhome"
+    )
     dom = Dom(response.get_data(as_text=True))
     for element_id, label in {
         "shortCode": "Short Code",
@@ -283,6 +285,10 @@ def test_the_login_view_has_the_live_portals_ids_and_labels(web: CurrentWeb) -> 
     assert " ".join(dom.one("button", id="loginBtn").text.split()) == "Login"
     assert "el-button--primary" in dom.one("button", id="loginBtn").classes
     assert web.view("/").headers["X-Route"].startswith("/login?")  # an empty hash opens the login
+    assert dom.one("input", id="shortCode").attrs["data-required-message"] == "Please enter the short code."
+    missing = Dom(web.http.post(V + "/sso/login", data={"userAccount": "x"}).get_data(as_text=True))
+    assert missing.one("input", id="shortCode").attrs.get("aria-invalid") == "true"
+    assert "Please enter the short code." in " ".join(e.text for e in missing.find("div", cls="el-alert"))
 
 
 def test_a_wrong_captcha_shows_the_live_text_and_a_new_image(web: CurrentWeb) -> None:
@@ -290,7 +296,8 @@ def test_a_wrong_captcha_shows_the_live_text_and_a_new_image(web: CurrentWeb) ->
     code = web.load_captcha(login)
     wrong = f"{(int(code) + 1) % 10_000:04d}"
     response = web.http.post(
-        V + "/sso/login", data={"shortCode": SHORTCODE, "userAccount": ADMIN_USERNAME, "password": "x", "verifyCode": wrong}
+        V + "/sso/login",
+        data={"shortCode": SHORTCODE, "userAccount": ADMIN_USERNAME, "password": "x", "verifyCode": wrong},
     )
     assert re.search("verification code is incorrect or has expired", text_of(response), re.IGNORECASE)
     dom = Dom(response.get_data(as_text=True))
@@ -418,7 +425,9 @@ def test_the_wizard_follows_the_classic_steps_and_rules(web: CurrentWeb) -> None
     assert dom.label_for("operatorUserName") == "User Name"
     assert dom.label_for("channelWeb") == "Web"
     assert "Organization Name: Sandbox Duka Ltd" in text_of(identity)
-    duplicate = web.wizard("identity", language="English (Kenya)", channel=["Web"], username="SandboxAdmin", action="next")
+    duplicate = web.wizard(
+        "identity", language="English (Kenya)", channel=["Web"], username="SandboxAdmin", action="next"
+    )
     assert "The User Name is existed" in text_of(duplicate)
     assert duplicate.headers["X-Route"].endswith("step=identity")
     web.wizard("identity", language="English (Kenya)", channel=["Web"], username="dukamgr", action="next")
@@ -477,7 +486,8 @@ def test_the_whole_flow_over_http_ends_with_both_operators_active(web: CurrentWe
     questions |= {"question2": "In which town were you born?", "answer2": "Kisumu"}
     mismatch = web.http.post(
         V + "/sso/changePassword",
-        data={"old_password": credentials.group(2), "new_password": "Duka#Mgr2030", "confirm_password": "x"} | questions,
+        data={"old_password": credentials.group(2), "new_password": "Duka#Mgr2030", "confirm_password": "x"}
+        | questions,
     )
     assert "The two passwords are different." in text_of(mismatch)
     done = web.http.post(
@@ -493,9 +503,13 @@ def test_the_whole_flow_over_http_ends_with_both_operators_active(web: CurrentWe
 
     web.login("dukamgr", "Duka#Mgr2030", MANAGER_MSISDN)
     detail = web.view(f"/search/organizationOperator/detail?id={api_id}")
-    button = next(b for b in Dom(detail.get_data(as_text=True)).find("button") if " ".join(b.text.split()) == "Set Password")
+    button = next(
+        b for b in Dom(detail.get_data(as_text=True)).find("button") if " ".join(b.text.split()) == "Set Password"
+    )
     assert "disabled" not in button.attrs
-    rejected = web.http.post(V + "/operator/setPassword", data={"id": api_id, "password": "weak", "confirm_password": "weak"})
+    rejected = web.http.post(
+        V + "/operator/setPassword", data={"id": api_id, "password": "weak", "confirm_password": "weak"}
+    )
     assert "hidden" not in Dom(rejected.get_data(as_text=True)).one("div", id="set-password-dialog").attrs
     assert web.operator("dukaapi")["status"] == "Pending Active"
     data = {"id": api_id, "password": "Init#Duka2030", "confirm_password": "Init#Duka2030"}

@@ -1,8 +1,8 @@
 """The Flask application factory for the sandbox portal, and the plumbing every skin shares.
 
 ``create_app(state, mode=..., skin=...)`` builds one portal: the skin's blueprint (``classic``, or ``current``
-in ``current.py``; both on the same ``PortalState``), the ``JSESSIONID`` session cookie, fault injection (latency before a
-page, 500/dropped response after a committed POST, renamed labels) and, only in ``test``/``demo`` mode, the
+in ``current.py``; both on the same ``PortalState``), the ``JSESSIONID`` session cookie, fault injection (latency
+before a page, 500/dropped response after a committed POST, renamed labels) and, only in ``test``/``demo`` mode, the
 ``/__sim/`` control surface (``control.py``). In ``portal`` mode ``/__sim/...`` does not exist (404).
 
 Skins use ``sandbox()`` to reach the state, ``portal_session()`` for the browser's session and ``committed()`` to

@@ -274,8 +274,16 @@ def route_view(path: str, args: Args) -> View:
         path = HOME_ROUTE
     handler = APP_VIEWS.get(path)
     if handler is None:
-        return _page(op, path, "message.html", title="Page Not Found", message="The page does not exist.",
-                     error=True, status=404, back=("Home", HOME_ROUTE))
+        return _page(
+            op,
+            path,
+            "message.html",
+            title="Page Not Found",
+            message="The page does not exist.",
+            error=True,
+            status=404,
+            back=("Home", HOME_ROUTE),
+        )
     return handler(op, args)
 
 
@@ -659,8 +667,16 @@ def _wizard_page(
 
 
 def _no_permission(op: Operator) -> View:
-    return _page(op, CREATE, "message.html", crumbs=CREATE_CRUMBS, title="Create Organization Operator",
-                 message=Msg.NO_PERMISSION, error=True, back=("Back to List", OPERATORS))
+    return _page(
+        op,
+        CREATE,
+        "message.html",
+        crumbs=CREATE_CRUMBS,
+        title="Create Organization Operator",
+        message=Msg.NO_PERMISSION,
+        error=True,
+        back=("Back to List", OPERATORS),
+    )
 
 
 def _create(op: Operator, args: Args) -> View:
@@ -744,8 +760,17 @@ def create_submit() -> ResponseReturnValue:
 def _create_result(op: Operator, args: Args) -> View:
     created = _state().operator(args.get("id", ""))
     if created is None or created.org_shortcode != op.org_shortcode:
-        return _page(op, CREATE_RESULT, "message.html", crumbs=CREATE_CRUMBS, title="Create Organization Operator",
-                     message=NO_OPERATOR, error=True, status=404, back=("Back to List", OPERATORS))
+        return _page(
+            op,
+            CREATE_RESULT,
+            "message.html",
+            crumbs=CREATE_CRUMBS,
+            title="Create Organization Operator",
+            message=NO_OPERATOR,
+            error=True,
+            status=404,
+            back=("Back to List", OPERATORS),
+        )
     return _page(
         op,
         _with_query(CREATE_RESULT, id=created.identity_id),
@@ -769,8 +794,17 @@ def _detail(op: Operator, args: Args, *, errors: dict[str, str] | None = None, o
     crumbs = ["Search", "Organization Operator", "Detail"]
     target = state.operator(target_id)
     if target is None or target.org_shortcode != op.org_shortcode:
-        return _page(op, route, "message.html", crumbs=crumbs, title="Organization Operator Info",
-                     message=NO_OPERATOR, error=True, status=404, back=("Back to List", OPERATORS))
+        return _page(
+            op,
+            route,
+            "message.html",
+            crumbs=crumbs,
+            title="Organization Operator Info",
+            message=NO_OPERATOR,
+            error=True,
+            status=404,
+            back=("Back to List", OPERATORS),
+        )
     return _page(
         op,
         route,

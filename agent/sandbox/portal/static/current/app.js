@@ -149,17 +149,22 @@
     if (open) { open.focus(); }
   }
 
-  // The live portal's Vue form re-initialises its model while the captcha loads, wiping what was typed.
+  // The live portal's Vue form re-initialises its model while the captcha is read, wiping what was typed.
   // Reproduced once per visit of the login view: a moment after the captcha image has loaded, the short code,
-  // user name and password are cleared. (data-settled is a sandbox-only marker for tests; the live portal has none.)
+  // user name and password are cleared, unless the verification code is being typed already (the reset happens
+  // while the captcha is read, not after). Automation that fills every field, checks them and then clicks Login
+  // is safe; automation that fills the credentials first and reads the captcha afterwards loses them.
+  // (data-settled is a sandbox-only marker for tests; the live portal has none.)
   function armFieldReset(form) {
     var image = form.querySelector("img.verifyCode-img-item");
+    var code = form.querySelector("#verifyCode");
     var done = false;
     var reset = function () {
       if (done || !form.isConnected) { return; }
       done = true;
       setTimeout(function () {
         if (!form.isConnected) { return; }
+        if (code && code.value !== "") { form.dataset.settled = "true"; return; }
         ["shortCode", "userAccount", "password"].forEach(function (id) {
           var input = form.querySelector("#" + id);
           if (input) { input.value = ""; input.dispatchEvent(new Event("input", { bubbles: true })); }
@@ -459,6 +464,12 @@
     }
   });
 
-  window.addEventListener("hashchange", function () { load(viewUrl(currentRoute()), { method: "GET" }, "replace"); });
+  window.addEventListener("hashchange", function () {
+    var route = currentRoute();
+    var path = route.split("?")[0];
+    // Like Vue Router, a new query on the route already shown keeps the login component (and its captcha).
+    if (path === "/login" && (viewName() === "login" || viewName() === "otp")) { return; }
+    load(viewUrl(route), { method: "GET" }, "replace");
+  });
   load(viewUrl(currentRoute()), { method: "GET" }, "replace");
 })();
