@@ -14,10 +14,17 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
-def test_demo_does_the_whole_job_and_leaves_nothing(agent_home: Path, chromium_path: str) -> None:
+@pytest.mark.parametrize("ui", ["classic", "current"])
+def test_demo_does_the_whole_job_and_leaves_nothing(agent_home: Path, chromium_path: str, ui: str) -> None:
     before = set(Path("/tmp").glob("mpesa-agent-demo-*"))
-    result = subprocess.run([sys.executable, "-m", "agent", "demo", "--json"], capture_output=True, text=True,
-                            timeout=300, check=False, env=dict(os.environ))
+    result = subprocess.run(
+        [sys.executable, "-m", "agent", "demo", "--ui", ui, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=dict(os.environ),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = json.loads(result.stdout)
     assert data["ok"] is True

@@ -131,3 +131,21 @@ def test_killed_at_every_step_boundary_then_resumed(configured: Path, sandbox: R
     resumed = agent(*SETUP, "--resume", stdin=ADMIN_PASSWORD + "\n")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert_converged(sandbox)
+
+
+def test_rotate_from_the_cli(configured: Path, sandbox: RunningSandbox) -> None:
+    """After setup: not due → exit 0 and nothing changes; then a rotation puts a new API password everywhere."""
+    assert agent(*SETUP, stdin=ADMIN_PASSWORD + "\n").returncode == 0
+    before = vault_secret("api-operator", "duka_api")
+    assert before is not None
+    not_due = agent("rotate", "--if-older-than", "60d", "--captcha-from", "sandbox", "--codes-from", "sandbox")
+    assert not_due.returncode == 0, not_due.stderr[-2000:]
+    assert vault_secret("api-operator", "duka_api") == before
+    rotated = agent("rotate", "--captcha-from", "sandbox", "--codes-from", "sandbox", "--json")
+    assert rotated.returncode == 0, rotated.stderr[-3000:]
+    after = vault_secret("api-operator", "duka_api")
+    assert after is not None
+    assert after != before
+    assert vault_secret("api-operator", "duka_api", "previous") == before
+    assert portal_accepts(sandbox, "duka_api", after)
+    assert_converged(sandbox)
