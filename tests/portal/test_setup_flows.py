@@ -203,8 +203,9 @@ def test_rejected_admin_password_is_tried_once(run: Runner) -> None:
 
 
 def test_slow_pages(run: Runner) -> None:
-    run.sandbox.control.fault("latency", path="/browseOrg/" if run.skin == "classic" else "/orgportal/v1/view",
-                              seconds=1.5, times=4)
+    run.sandbox.control.fault(
+        "latency", path="/browseOrg/" if run.skin == "classic" else "/orgportal/v1/view", seconds=1.5, times=4
+    )
     result = run()
     assert result.ok
 

@@ -636,7 +636,6 @@ def _wizard_page(
     roles_dialog_open: bool = False,
     all_channels: bool = False,
 ) -> View:
-    org = _state().org_of(op)
     selectable = [r for r in ROLES if r.selectable and (all_channels or r.channel in draft.channels)]
     return _page(
         op,
@@ -662,7 +661,6 @@ def _wizard_page(
         nationalities=NATIONALITIES,
         notification_channels=NOTIFICATION_CHANNELS,
         iprs=request.form.get("iprs", "NO") if request.method == "POST" else "NO",
-        org_name=org.name,
     )
 
 
