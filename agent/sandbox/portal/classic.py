@@ -27,7 +27,6 @@ from agent.sandbox.portal import captcha as captcha_mod
 from agent.sandbox.portal import wizard
 from agent.sandbox.portal.app import committed, portal_session, sandbox, session_expired
 from agent.sandbox.portal.catalogue import (
-    API,
     GENDERS,
     ID_TYPES,
     LOGIN_LANGUAGES,
@@ -38,7 +37,6 @@ from agent.sandbox.portal.catalogue import (
     RULE_PROFILES,
     SECURITY_QUESTIONS,
     STATUSES,
-    WEB,
     Msg,
 )
 from agent.sandbox.portal.clock import fmt_date, fmt_datetime
@@ -444,39 +442,6 @@ def operator_management() -> ResponseReturnValue:
 # the Create Organization Operator wizard
 
 
-def _draft_from_form(draft: wizard.OperatorDraft, step: str) -> None:
-    """Copy one step's fields from the posted form into the draft (no validation)."""
-    form = request.form
-    if step == "identity":
-        draft.language = form.get("language", draft.language)
-        draft.channels = [c for c in (WEB, API) if c in form.getlist("channel")]
-        draft.username = form.get("username", "").strip()
-    elif step == "assign":
-        draft.rule_profile = form.get("rule_profile", draft.rule_profile)
-        for index, row in enumerate(draft.roles):
-            row.effective = form.get(f"roles.{index}.effective", row.effective).strip()
-            row.expiration = form.get(f"roles.{index}.expiration", row.expiration).strip()
-    elif step == "kyc":
-        for name in (
-            "first_name",
-            "middle_name",
-            "last_name",
-            "date_of_birth",
-            "gender",
-            "email",
-            "nationality",
-            "preferred_phone",
-            "notification_channel",
-            "notification_msisdn",
-            "notification_email",
-        ):
-            setattr(draft, name, form.get(name, getattr(draft, name)).strip())
-        for index, id_row in enumerate(draft.ids):
-            id_row.id_type = form.get(f"ids.{index}.id_type", id_row.id_type)
-            id_row.number = form.get(f"ids.{index}.number", id_row.number).strip()
-            id_row.expiry = form.get(f"ids.{index}.expiry", id_row.expiry).strip()
-
-
 def _step_url(step: str) -> str:
     return url_for("classic.create_operator", step=step)
 
@@ -506,7 +471,7 @@ def create_operator() -> ResponseReturnValue:
             return redirect(_step_url(blocking))
         draft.step = step
     else:
-        _draft_from_form(draft, step)
+        wizard.draft_from_form(draft, step, request.form)
         action = request.form.get("action", "next")
         if action == "cancel":
             session.draft = None

@@ -40,7 +40,6 @@ from agent.sandbox.portal import captcha as captcha_mod
 from agent.sandbox.portal import wizard
 from agent.sandbox.portal.app import committed, portal_session, sandbox, session_expired
 from agent.sandbox.portal.catalogue import (
-    API,
     GENDERS,
     ID_TYPES,
     NATIONALITIES,
@@ -50,7 +49,6 @@ from agent.sandbox.portal.catalogue import (
     RULE_PROFILES,
     SECURITY_QUESTIONS,
     STATUSES,
-    WEB,
     Msg,
 )
 from agent.sandbox.portal.clock import fmt_date, fmt_datetime
@@ -591,39 +589,6 @@ def _operators(op: Operator, args: Args) -> View:
 # Create Organization Operator (the classic wizard's steps and rules, reference §7)
 
 
-def _draft_from_form(draft: wizard.OperatorDraft, step: str) -> None:
-    """Copy one step's fields from the posted form into the draft (no validation)."""
-    form = request.form
-    if step == "identity":
-        draft.language = form.get("language", draft.language)
-        draft.channels = [c for c in (WEB, API) if c in form.getlist("channel")]
-        draft.username = form.get("username", "").strip()
-    elif step == "assign":
-        draft.rule_profile = form.get("rule_profile", draft.rule_profile)
-        for index, row in enumerate(draft.roles):
-            row.effective = form.get(f"roles.{index}.effective", row.effective).strip()
-            row.expiration = form.get(f"roles.{index}.expiration", row.expiration).strip()
-    elif step == "kyc":
-        for name in (
-            "first_name",
-            "middle_name",
-            "last_name",
-            "date_of_birth",
-            "gender",
-            "email",
-            "nationality",
-            "preferred_phone",
-            "notification_channel",
-            "notification_msisdn",
-            "notification_email",
-        ):
-            setattr(draft, name, form.get(name, getattr(draft, name)).strip())
-        for index, id_row in enumerate(draft.ids):
-            id_row.id_type = form.get(f"ids.{index}.id_type", id_row.id_type)
-            id_row.number = form.get(f"ids.{index}.number", id_row.number).strip()
-            id_row.expiry = form.get(f"ids.{index}.expiry", id_row.expiry).strip()
-
-
 CREATE_CRUMBS = ["Search", "Organization Operator", "Create Organization Operator"]
 
 
@@ -710,7 +675,7 @@ def create_submit() -> ResponseReturnValue:
         return _respond(_create(op, {}))
     draft = session.draft
     today = state.clock.today()
-    _draft_from_form(draft, step)
+    wizard.draft_from_form(draft, step, request.form)
     action = request.form.get("action", "next")
     errors: dict[str, str] = {}
     roles_dialog_open = all_channels = False

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
 from agent.sandbox.portal.catalogue import (
     CHANNELS,
@@ -193,3 +194,36 @@ def first_invalid_step(draft: OperatorDraft, username_taken: Callable[[str], boo
 
 def new_draft(shortcode: str) -> OperatorDraft:
     return OperatorDraft(shortcode=shortcode, rule_profile="")
+
+
+def draft_from_form(draft: OperatorDraft, step: str, form: Any) -> None:
+    """Copy one step's fields from the posted form (a werkzeug MultiDict) into the draft (no validation); both
+    skins post the same field names."""
+    if step == "identity":
+        draft.language = form.get("language", draft.language)
+        draft.channels = [c for c in CHANNELS if c in form.getlist("channel")]
+        draft.username = form.get("username", "").strip()
+    elif step == "assign":
+        draft.rule_profile = form.get("rule_profile", draft.rule_profile)
+        for index, row in enumerate(draft.roles):
+            row.effective = form.get(f"roles.{index}.effective", row.effective).strip()
+            row.expiration = form.get(f"roles.{index}.expiration", row.expiration).strip()
+    elif step == "kyc":
+        for name in (
+            "first_name",
+            "middle_name",
+            "last_name",
+            "date_of_birth",
+            "gender",
+            "email",
+            "nationality",
+            "preferred_phone",
+            "notification_channel",
+            "notification_msisdn",
+            "notification_email",
+        ):
+            setattr(draft, name, form.get(name, getattr(draft, name)).strip())
+        for index, id_row in enumerate(draft.ids):
+            id_row.id_type = form.get(f"ids.{index}.id_type", id_row.id_type)
+            id_row.number = form.get(f"ids.{index}.number", id_row.number).strip()
+            id_row.expiry = form.get(f"ids.{index}.expiry", id_row.expiry).strip()
