@@ -1,27 +1,55 @@
 """Run the whole sandbox: the portal and the shop, each on its own loopback port, in background threads.
 
-``start(ui=..., mode=...)`` returns a ``Sandbox`` (``portal_url``, ``shop_url``, ``admin`` facts, ``stop()``; a
-context manager) used by ``mpesa-agent sandbox``, ``mpesa-agent demo`` and the tests.
+``start(ui=..., mode=..., portal_port=..., shop_port=...)`` returns a ``Sandbox`` (``portal_url``, ``shop_url``, the
+pages a person uses, ``stop()``; a context manager) used by ``mpesa-agent sandbox``, ``mpesa-agent demo`` and the
+tests. Port 0 means a free port (tests, the demo); ``mpesa-agent sandbox`` uses the fixed ``DEFAULT_PORTAL_PORT`` and
+``DEFAULT_SHOP_PORT`` so a profile that names the sandbox's URLs keeps working across restarts. A port that is taken,
+not allowed or out of range is a ``UsageError`` (exit 2). ``banner(sandbox)`` is what ``mpesa-agent sandbox`` prints:
+every URL and published sandbox-only login a person needs, and the README quickstart to try.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import threading
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from agent.errors import UsageError
 from agent.sandbox.portal import ADMIN_MSISDN, ADMIN_PASSWORD, ADMIN_USERNAME, SHORTCODE
 from agent.sandbox.portal.server import RunningSandbox, start_sandbox
+from agent.sandbox.shop import inbox, pages
 from agent.sandbox.shop.app import create_app as create_shop_app
+from agent.sandbox.shop.state import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORD
 
 LOOPBACK = "127.0.0.1"
-__all__ = ["ADMIN_MSISDN", "ADMIN_PASSWORD", "ADMIN_USERNAME", "SANDBOX_SHOP_USER", "SHORTCODE", "Sandbox", "start"]
+__all__ = [
+    "ADMIN_MSISDN",
+    "ADMIN_PASSWORD",
+    "ADMIN_USERNAME",
+    "DEFAULT_PORTAL_PORT",
+    "DEFAULT_SHOP_PORT",
+    "SANDBOX_SHOP_PASSWORD",
+    "SANDBOX_SHOP_USER",
+    "SHORTCODE",
+    "Sandbox",
+    "banner",
+    "start",
+]
 Mode = Literal["test", "demo"]
 
-SANDBOX_SHOP_USER = "shopadmin"
+DEFAULT_PORTAL_PORT = 8765
+DEFAULT_SHOP_PORT = 8766
+SANDBOX_SHOP_USER = DEFAULT_ADMIN
+SANDBOX_SHOP_PASSWORD = DEFAULT_ADMIN_PASSWORD  # the shop's wp-login password: published, sandbox-only
+PORTAL_PORT_FLAG = "--port"  # the `mpesa-agent sandbox` flags the port errors name
+SHOP_PORT_FLAG = "--shop-port"
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass
@@ -40,8 +68,9 @@ class RunningShop:
         self.thread.join(timeout=10)
 
 
-def start_shop(*, port: int = 0, mode: Mode = "demo") -> RunningShop:
-    app = create_shop_app(mode=mode)
+def start_shop(*, port: int = 0, mode: Mode = "demo", portal_url: str | None = None) -> RunningShop:
+    """Serve a sandbox shop on loopback (port 0 = a free one); with ``portal_url`` also its ``/sandbox/`` pages."""
+    app = create_shop_app(mode=mode, portal_url=portal_url)
     server = make_server(LOOPBACK, port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name=f"sandbox-shop-{server.server_port}", daemon=True)
     thread.start()
@@ -49,11 +78,12 @@ def start_shop(*, port: int = 0, mode: Mode = "demo") -> RunningShop:
 
 
 class Sandbox:
-    """The sandbox portal and shop, running."""
+    """The sandbox portal and shop, running. URLs have no trailing slash unless they name a page."""
 
-    def __init__(self, portal: RunningSandbox, shop: RunningShop) -> None:
+    def __init__(self, portal: RunningSandbox, shop: RunningShop, *, ui: str = "classic") -> None:
         self.portal = portal
         self.shop = shop
+        self.ui = ui
 
     @property
     def portal_url(self) -> str:
@@ -62,6 +92,34 @@ class Sandbox:
     @property
     def shop_url(self) -> str:
         return self.shop.url
+
+    @property
+    def portal_login_url(self) -> str:
+        return self.portal.login_url
+
+    @property
+    def sms_url(self) -> str:
+        """A readable page of the portal's SMS (newest first, refreshing)."""
+        return f"{self.shop_url}/{inbox.SMS_PATH}"
+
+    @property
+    def captcha_url(self) -> str:
+        """A readable page of the code the portal's newest captcha shows."""
+        return f"{self.shop_url}/{inbox.CAPTCHA_PATH}"
+
+    @property
+    def shop_login_url(self) -> str:
+        return f"{self.shop_url}/{pages.LOGIN_PATH}"
+
+    @property
+    def app_password_url(self) -> str:
+        """The shop's Profile page, where a logged-in user adds an application password."""
+        return f"{self.shop_url}/{pages.APP_PASSWORDS_PATH}"
+
+    @property
+    def plugin_settings_url(self) -> str:
+        """WooCommerce → Settings → Payments → the M-PESA gateway: what ``push`` wrote, secrets masked."""
+        return f"{self.shop_url}/{pages.gateway_settings_path('mpesa')}"
 
     def stop(self) -> None:
         try:
@@ -78,11 +136,79 @@ class Sandbox:
         self.stop()
 
 
-def start(*, ui: str = "classic", mode: Mode = "demo", portal_port: int = 0, shop_port: int = 0) -> Sandbox:
-    portal = start_sandbox(port=portal_port, mode=mode, skin=ui)
+def check_port(port: int, flag: str) -> None:
+    """Refuse a port outside 0-65535 (0 = a free one) with a UsageError naming ``flag``."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise UsageError(
+            f"{flag} {port} is not a port number: use 1-65535.",
+            hint=f"Run: mpesa-agent sandbox {PORTAL_PORT_FLAG} {DEFAULT_PORTAL_PORT} "
+            f"{SHOP_PORT_FLAG} {DEFAULT_SHOP_PORT}",
+        )
+
+
+def _listen(what: str, port: int, flag: str, serve: Callable[[], T]) -> T:
+    """``serve()``, with "port taken / not allowed" translated to a UsageError naming ``flag``."""
     try:
-        shop = start_shop(port=shop_port, mode=mode)
-    except Exception:
+        return serve()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            reason = "is already in use (is another `mpesa-agent sandbox` running?)"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            reason = "is not allowed for this user (ports below 1024 usually need administrator rights)"
+        else:
+            reason = f"cannot be used ({exc.strerror or exc})"
+        raise UsageError(
+            f"The sandbox {what} cannot listen on {LOOPBACK}:{port}: the port {reason}.",
+            hint=f"Stop the program using it, or choose another port with {flag} N "
+            f"(e.g. mpesa-agent sandbox {PORTAL_PORT_FLAG} 0 {SHOP_PORT_FLAG} 0 picks free ones).",
+        ) from None
+
+
+def start(*, ui: str = "classic", mode: Mode = "demo", portal_port: int = 0, shop_port: int = 0) -> Sandbox:
+    """Start the portal (skin ``ui``) and the shop on loopback; port 0 = a free port. Raises UsageError (exit 2)
+    for a port out of range, the same port twice, or a port that is taken or not allowed."""
+    check_port(portal_port, PORTAL_PORT_FLAG)
+    check_port(shop_port, SHOP_PORT_FLAG)
+    if portal_port and portal_port == shop_port:
+        raise UsageError(
+            f"The portal and the shop cannot share port {portal_port}.",
+            hint=f"Give them different ports, e.g. mpesa-agent sandbox {PORTAL_PORT_FLAG} {DEFAULT_PORTAL_PORT} "
+            f"{SHOP_PORT_FLAG} {DEFAULT_SHOP_PORT}",
+        )
+    portal = _listen(
+        "portal", portal_port, PORTAL_PORT_FLAG, lambda: start_sandbox(port=portal_port, mode=mode, skin=ui)
+    )
+    try:
+        shop = _listen(
+            "shop", shop_port, SHOP_PORT_FLAG, lambda: start_shop(port=shop_port, mode=mode, portal_url=portal.url)
+        )
+    except BaseException:
         portal.stop()
         raise
-    return Sandbox(portal, shop)
+    return Sandbox(portal, shop, ui=ui)
+
+
+def banner(sandbox: Sandbox, *, ui: str | None = None) -> list[str]:
+    """The lines ``mpesa-agent sandbox`` prints: where everything is, the published sandbox-only logins, and the
+    README quickstart with the default prompts (the person types the captcha and SMS codes from the pages shown)."""
+    skin = ui or sandbox.ui
+    return [
+        f"Sandbox M-PESA Org Portal ({skin}): {sandbox.portal_login_url}",
+        f"  short code {SHORTCODE}, Business Administrator {ADMIN_USERNAME} / {ADMIN_PASSWORD}, "
+        f"phone {ADMIN_MSISDN} (published sandbox-only values)",
+        f"  SMS inbox (login codes, new operators' passwords): {sandbox.sms_url}",
+        f"  captcha code now showing: {sandbox.captcha_url}",
+        f"Sandbox shop (WordPress + WooCommerce stand-in): {sandbox.shop_url}/",
+        f"  log in: {sandbox.shop_login_url} as {SANDBOX_SHOP_USER} / {SANDBOX_SHOP_PASSWORD} (sandbox-only)",
+        f"  create an application password: {sandbox.app_password_url}",
+        f"  M-PESA plugin settings (what push wrote): {sandbox.plugin_settings_url}",
+        "Try the README quickstart (type the captcha and the SMS codes from the pages above when asked):",
+        f"  mpesa-agent config init          then edit profile {SHORTCODE}: admin_username = "
+        f'"{ADMIN_USERNAME}", owner_msisdn = "{ADMIN_MSISDN}" (and any placeholder it names)',
+        f"  mpesa-agent setup --portal-url {sandbox.portal_url}",
+        f"  mpesa-agent link-site {sandbox.shop_url} --username {SANDBOX_SHOP_USER}"
+        "   (paste the application password you created)",
+        "  mpesa-agent push",
+        "  mpesa-agent status",
+        "Press Ctrl-C to stop.",
+    ]

@@ -1,10 +1,13 @@
 """The Flask application factory for the sandbox shop.
 
-``create_app(state, mode=...)`` builds one shop: the front page (``Link`` header for REST discovery), the REST API
-under ``/wp-json/`` (pretty permalinks) and ``?rest_route=`` (always; the only way with plain permalinks, where
-``/wp-json/`` is just the front page), ``wp-login.php``, ``wp-admin/`` and ``wp-admin/authorize-application.php``,
-and, only in ``test``/``demo`` mode, the ``/__sim/`` control surface (``control.py``); in ``shop`` mode every
-``/__sim/`` path is a 404. Serve it on its own loopback port (e.g. next to the sandbox portal).
+``create_app(state, mode=..., portal_url=...)`` builds one shop: the front page (``Link`` header for REST
+discovery), the REST API under ``/wp-json/`` (pretty permalinks) and ``?rest_route=`` (always; the only way with plain
+permalinks, where ``/wp-json/`` is just the front page), ``wp-login.php``, ``wp-admin/``,
+``wp-admin/authorize-application.php``, ``wp-admin/profile.php`` (application passwords) and ``wp-admin/admin.php?
+page=wc-settings`` (the payment gateways' settings, read-only), and, only in ``test``/``demo`` mode, the ``/__sim/``
+control surface (``control.py``) and, given the sandbox portal's ``portal_url``, the readable ``/sandbox/`` pages
+(the portal's SMS inbox and captcha, ``inbox.py``); in ``shop`` mode every ``/__sim/`` and ``/sandbox/`` path is a 404.
+Serve it on its own loopback port (e.g. next to the sandbox portal).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Shop:
 
     state: ShopState
     mode: Mode
+    portal_url: str | None = None  # the sandbox portal whose SMS and captcha the /sandbox/ pages show
 
     @property
     def control_enabled(self) -> bool:
@@ -41,14 +45,14 @@ def shop() -> Shop:
     return found
 
 
-def create_app(state: ShopState | None = None, *, mode: Mode = "shop") -> Flask:
+def create_app(state: ShopState | None = None, *, mode: Mode = "shop", portal_url: str | None = None) -> Flask:
     """A sandbox shop app (seeded with ``shopadmin`` and ``clerk`` unless ``state`` is given)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20
     app.json.sort_keys = False  # type: ignore[attr-defined]  # WordPress keeps the settings' order
-    box = Shop(state=state or ShopState.seeded(), mode=mode)
+    box = Shop(state=state or ShopState.seeded(), mode=mode, portal_url=portal_url.rstrip("/") if portal_url else None)
     app.extensions[_EXTENSION] = box
 
     from agent.sandbox.shop import pages, rest
@@ -84,8 +88,20 @@ def create_app(state: ShopState | None = None, *, mode: Mode = "shop") -> Flask:
     def authorize_application() -> ResponseReturnValue:
         return pages.authorize_application(box.state, base())
 
+    @app.route("/wp-admin/profile.php", methods=["GET", "POST"])
+    def wp_profile() -> ResponseReturnValue:
+        return pages.profile(box.state, base())
+
+    @app.get("/wp-admin/admin.php")
+    def wp_admin_page() -> ResponseReturnValue:
+        return pages.wc_settings(box.state, base())
+
     if box.control_enabled:
         from agent.sandbox.shop import control
 
         app.register_blueprint(control.blueprint)
+        if box.portal_url:
+            from agent.sandbox.shop import inbox
+
+            app.register_blueprint(inbox.blueprint)
     return app

@@ -260,3 +260,40 @@ def rest_settings(fields: dict[str, Field], values: dict[str, Any]) -> dict[str,
             entry["options"] = {str(k): v for k, v in field["options"].items()}
         out[key] = entry
     return out
+
+
+# -- the settings page (what a person sees in wp-admin) -----------------------------------------------------------
+
+SECRET_KEYS = frozenset({"key", "secret", "passkey", "password", "signature", "security_credential", "credential"})
+MASK = "••••••••"
+
+
+def is_secret(key: str, field: Field) -> bool:
+    """Whether the settings page masks this field: password inputs and the keys that hold credentials."""
+    lowered = key.lower()
+    return (
+        field.get("type") == "password"
+        or lowered in SECRET_KEYS
+        or any(word in lowered for word in ("password", "secret", "passkey", "credential"))
+    )
+
+
+def mask(value: Any) -> str:
+    """A secret as the settings page shows it: dots and, for values of 8+ characters, the last 2 characters."""
+    text = "" if _empty(value) else _php_string(value)
+    if not text:
+        return ""
+    return MASK + (text[-2:] if len(text) >= 8 else "")
+
+
+def display(value: Any, field: Field) -> str:
+    """A stored value as text for the settings page (option labels for selects, yes/no for checkboxes)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    options = {str(k): v for k, v in (field.get("options") or {}).items()}
+    if isinstance(value, list):
+        return ", ".join(f"{options.get(str(v), v)} ({v})" for v in value)
+    text = "" if value is None else _php_string(value)
+    if options and text in options:
+        return f"{options[text]} ({text})"
+    return text

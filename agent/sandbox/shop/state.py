@@ -26,6 +26,8 @@ FAULTS = ("strip_authorization", "block_put", "waf_challenge", "alter_on_save", 
 DEFAULT_ADMIN = "shopadmin"
 DEFAULT_MANAGER = "shopmanager"  # a Shop manager: the least-privileged role that may manage WooCommerce
 DEFAULT_CLERK = "clerk"  # an editor, without manage_woocommerce
+# The admin's wp-login password unless a test gives another: published (README, `mpesa-agent sandbox`), sandbox-only.
+DEFAULT_ADMIN_PASSWORD = "Duka#2030"  # noqa: S105 - the documented sandbox shop password, not a secret
 
 ADMIN_CAPS = frozenset(
     {"read", "manage_options", "edit_users", "list_users", "activate_plugins", "manage_woocommerce", "edit_posts"}
@@ -106,11 +108,10 @@ class ShopState:
 
     @classmethod
     def seeded(cls, *, admin_password: str | None = None) -> ShopState:
-        """An admin (Administrator, may manage WooCommerce) and a clerk (Editor, may not); Osen never saved."""
+        """An admin (Administrator, may manage WooCommerce; wp-login password ``DEFAULT_ADMIN_PASSWORD`` unless
+        ``admin_password`` is given) and a clerk (Editor, may not; a random password); Osen never saved."""
         state = cls()
-        state.add_user(
-            DEFAULT_ADMIN, "owner@shop.example", "administrator", admin_password or secrets.token_urlsafe(12)
-        )
+        state.add_user(DEFAULT_ADMIN, "owner@shop.example", "administrator", admin_password or DEFAULT_ADMIN_PASSWORD)
         state.add_user(DEFAULT_CLERK, "clerk@shop.example", "editor", secrets.token_urlsafe(12))
         return state
 
