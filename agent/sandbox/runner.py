@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
+import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -146,10 +148,23 @@ def check_port(port: int, flag: str) -> None:
         )
 
 
+def _probe(port: int) -> None:
+    """Raise the OSError binding ``port`` on loopback would raise now (werkzeug would print it and exit instead)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":  # as the server binds (on Windows SO_REUSEADDR would allow sharing a taken port)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((LOOPBACK, port))
+
+
 def _listen(what: str, port: int, flag: str, serve: Callable[[], T]) -> T:
     """``serve()``, with "port taken / not allowed" translated to a UsageError naming ``flag``."""
     try:
-        return serve()
+        if port:
+            _probe(port)
+        try:
+            return serve()
+        except SystemExit:  # werkzeug's make_server exits when it cannot bind (if the port was taken since)
+            raise OSError(errno.EADDRINUSE, "Address already in use") from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             reason = "is already in use (is another `mpesa-agent sandbox` running?)"

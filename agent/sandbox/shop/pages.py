@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, redirect, render_template_string, request
@@ -133,7 +134,7 @@ def admin_nav(base: str) -> str:
     )
 
 
-def _login_redirect(base: str) -> Response:
+def _login_redirect(base: str) -> ResponseReturnValue:
     return redirect(base + LOGIN_PATH + "?" + urlencode({"redirect_to": request.url}), code=302)
 
 
@@ -206,7 +207,7 @@ def wc_settings(state: ShopState, base: str) -> ResponseReturnValue:
     table = state.gateway_table()
     section = request.args.get("section", "")
     if request.args.get("tab", "checkout") != "checkout" or not section:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for gateway_id, (title, _fields) in table.items():
             values, _saved = state.gateway_settings(gateway_id)
             rows.append({"id": gateway_id, "title": title, "enabled": gateways.display(values.get("enabled"), {})})
@@ -232,15 +233,15 @@ is active on this site.</div>{% endif %}<table><thead><tr><th>Method</th><th>Ena
         return page("Payments", body, state=state, status=404)
     title, fields = table[section]
     values, saved = state.gateway_settings(section)
-    rows = []
+    fields_shown: list[dict[str, Any]] = []
     for key, field in fields.items():
         if field.get("type") == "title":
-            rows.append({"heading": field.get("title", key)})
+            fields_shown.append({"heading": field.get("title", key)})
             continue
         secret = gateways.is_secret(key, field)
         value = values.get(key)
         shown = gateways.mask(value) if secret else gateways.display(value, field)
-        rows.append({"key": key, "label": field.get("title", key), "value": shown, "secret": secret})
+        fields_shown.append({"key": key, "label": field.get("title", key), "value": shown, "secret": secret})
     body = render_template_string(
         """<h1>{{ title }}</h1>{{ nav|safe }}
 {% if saved %}<div class="notice" id="settings-saved">These are the saved settings of this payment method.</div>
@@ -253,7 +254,7 @@ show).</p><table class="form-table"><tbody>{% for row in rows %}{% if row.headin
         nav=admin_nav(base),
         title=title,
         saved=saved,
-        rows=rows,
+        rows=fields_shown,
         prefix=f"woocommerce_{section}_",
     )
     return page(title, body, state=state)
