@@ -17,16 +17,17 @@ import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, TypeVar
-
-from werkzeug.serving import BaseWSGIServer, make_server
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from agent.errors import UsageError
+from agent.sandbox import shop as shop_paths
 from agent.sandbox.portal import ADMIN_MSISDN, ADMIN_PASSWORD, ADMIN_USERNAME, SHORTCODE
-from agent.sandbox.portal.server import RunningSandbox, start_sandbox
-from agent.sandbox.shop import inbox, pages
-from agent.sandbox.shop.app import create_app as create_shop_app
-from agent.sandbox.shop.state import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORD
+from agent.sandbox.shop import ADMIN_LOGIN, ADMIN_LOGIN_PASSWORD
+
+if TYPE_CHECKING:  # Flask and werkzeug load in start(), so the constants here are cheap to import (e.g. in the CLI)
+    from werkzeug.serving import BaseWSGIServer
+
+    from agent.sandbox.portal.server import RunningSandbox
 
 LOOPBACK = "127.0.0.1"
 __all__ = [
@@ -46,8 +47,8 @@ Mode = Literal["test", "demo"]
 
 DEFAULT_PORTAL_PORT = 8765
 DEFAULT_SHOP_PORT = 8766
-SANDBOX_SHOP_USER = DEFAULT_ADMIN
-SANDBOX_SHOP_PASSWORD = DEFAULT_ADMIN_PASSWORD  # the shop's wp-login password: published, sandbox-only
+SANDBOX_SHOP_USER = ADMIN_LOGIN
+SANDBOX_SHOP_PASSWORD = ADMIN_LOGIN_PASSWORD  # the shop's wp-login password: published, sandbox-only
 PORTAL_PORT_FLAG = "--port"  # the `mpesa-agent sandbox` flags the port errors name
 SHOP_PORT_FLAG = "--shop-port"
 
@@ -72,6 +73,10 @@ class RunningShop:
 
 def start_shop(*, port: int = 0, mode: Mode = "demo", portal_url: str | None = None) -> RunningShop:
     """Serve a sandbox shop on loopback (port 0 = a free one); with ``portal_url`` also its ``/sandbox/`` pages."""
+    from werkzeug.serving import make_server
+
+    from agent.sandbox.shop.app import create_app as create_shop_app
+
     app = create_shop_app(mode=mode, portal_url=portal_url)
     server = make_server(LOOPBACK, port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name=f"sandbox-shop-{server.server_port}", daemon=True)
@@ -102,26 +107,26 @@ class Sandbox:
     @property
     def sms_url(self) -> str:
         """A readable page of the portal's SMS (newest first, refreshing)."""
-        return f"{self.shop_url}/{inbox.SMS_PATH}"
+        return f"{self.shop_url}/{shop_paths.SMS_PATH}"
 
     @property
     def captcha_url(self) -> str:
         """A readable page of the code the portal's newest captcha shows."""
-        return f"{self.shop_url}/{inbox.CAPTCHA_PATH}"
+        return f"{self.shop_url}/{shop_paths.CAPTCHA_PATH}"
 
     @property
     def shop_login_url(self) -> str:
-        return f"{self.shop_url}/{pages.LOGIN_PATH}"
+        return f"{self.shop_url}/{shop_paths.LOGIN_PATH}"
 
     @property
     def app_password_url(self) -> str:
         """The shop's Profile page, where a logged-in user adds an application password."""
-        return f"{self.shop_url}/{pages.APP_PASSWORDS_PATH}"
+        return f"{self.shop_url}/{shop_paths.APP_PASSWORDS_PATH}"
 
     @property
     def plugin_settings_url(self) -> str:
         """WooCommerce → Settings → Payments → the M-PESA gateway: what ``push`` wrote, secrets masked."""
-        return f"{self.shop_url}/{pages.gateway_settings_path('mpesa')}"
+        return f"{self.shop_url}/{shop_paths.gateway_settings_path('mpesa')}"
 
     def stop(self) -> None:
         try:
@@ -182,6 +187,8 @@ def _listen(what: str, port: int, flag: str, serve: Callable[[], T]) -> T:
 def start(*, ui: str = "classic", mode: Mode = "demo", portal_port: int = 0, shop_port: int = 0) -> Sandbox:
     """Start the portal (skin ``ui``) and the shop on loopback; port 0 = a free port. Raises UsageError (exit 2)
     for a port out of range, the same port twice, or a port that is taken or not allowed."""
+    from agent.sandbox.portal.server import start_sandbox
+
     check_port(portal_port, PORTAL_PORT_FLAG)
     check_port(shop_port, SHOP_PORT_FLAG)
     if portal_port and portal_port == shop_port:

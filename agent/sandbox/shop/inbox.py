@@ -21,8 +21,6 @@ from agent.sandbox.shop.app import shop
 from agent.sandbox.shop.pages import page
 
 blueprint = Blueprint("shop_sandbox_inbox", __name__, url_prefix="/sandbox")
-SMS_PATH = "sandbox/sms"
-CAPTCHA_PATH = "sandbox/captcha"
 REFRESH_SECONDS = 3
 SHOWN = 50  # newest messages per outbox
 _TIMEOUT = 5.0

@@ -23,20 +23,18 @@ from urllib.parse import urlencode, urlsplit
 from flask import Response, redirect, render_template_string, request
 from flask.typing import ResponseReturnValue
 
-from agent.sandbox.shop import gateways
+from agent.sandbox.shop import (
+    APP_PASSWORDS_PATH,
+    LOGIN_PATH,
+    PROFILE_PATH,
+    SETTINGS_PATH,
+    gateway_settings_path,
+    gateways,
+)
 from agent.sandbox.shop.state import ShopState, User
 
 COOKIE = "wordpress_logged_in_sandbox"
-LOGIN_PATH = "wp-login.php"
-PROFILE_PATH = "wp-admin/profile.php"
-APP_PASSWORDS_PATH = PROFILE_PATH + "#application-passwords-section"
-SETTINGS_PATH = "wp-admin/admin.php?page=wc-settings&tab=checkout"
 NOT_ALLOWED = "Sorry, you are not allowed to access this page."
-
-
-def gateway_settings_path(gateway_id: str) -> str:
-    """The path (no leading slash) of a gateway's WooCommerce settings page, e.g. ``mpesa``."""
-    return f"{SETTINGS_PATH}&section={gateway_id}"
 
 
 _LAYOUT = """<!DOCTYPE html>

@@ -17,17 +17,17 @@ import threading
 import uuid
 from typing import Any, Literal
 
-from agent.sandbox.shop import gateways
+from agent.sandbox.shop import ADMIN_LOGIN, ADMIN_LOGIN_PASSWORD, gateways
 
 EnvironmentType = Literal["local", "development", "staging", "production"]
 AuthErrorStyle = Literal["precise", "not_logged_in"]
 FAULTS = ("strip_authorization", "block_put", "waf_challenge", "alter_on_save", "disable_app_passwords")
 
-DEFAULT_ADMIN = "shopadmin"
+DEFAULT_ADMIN = ADMIN_LOGIN
 DEFAULT_MANAGER = "shopmanager"  # a Shop manager: the least-privileged role that may manage WooCommerce
 DEFAULT_CLERK = "clerk"  # an editor, without manage_woocommerce
 # The admin's wp-login password unless a test gives another: published (README, `mpesa-agent sandbox`), sandbox-only.
-DEFAULT_ADMIN_PASSWORD = "Duka#2030"  # noqa: S105 - the documented sandbox shop password, not a secret
+DEFAULT_ADMIN_PASSWORD = ADMIN_LOGIN_PASSWORD
 
 ADMIN_CAPS = frozenset(
     {"read", "manage_options", "edit_users", "list_users", "activate_plugins", "manage_woocommerce", "edit_posts"}
