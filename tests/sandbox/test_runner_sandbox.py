@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from html import unescape
 
@@ -224,3 +226,10 @@ def test_readme_path_on_the_shop_profile_page_push_then_settings_page(sandbox: r
     assert by_id(settings.text, "woocommerce_mpesa_initiator") == "mamaapi"
     assert by_id(settings.text, "woocommerce_mpesa_password") == "••••••••9%"
     assert "Kx7#mQ2$vL9%" not in unescape(settings.text)
+
+
+def test_the_runner_constants_import_without_flask() -> None:
+    """The CLI reads the default ports and logins for its --help without paying for Flask."""
+    probe = "import sys, agent.sandbox.runner as r; print(r.DEFAULT_PORTAL_PORT, 'flask' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == [str(runner.DEFAULT_PORTAL_PORT), "False"]

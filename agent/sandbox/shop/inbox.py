@@ -5,7 +5,9 @@ Served by the shop app under ``/sandbox/`` only in ``test``/``demo`` mode and on
 through ``SandboxControl`` and refresh themselves (meta refresh), so a person can keep them open next to the terminal:
 
 ``GET /sandbox/sms``       every SMS (and e-mail) the portal sent, newest first: login codes, new operators' passwords
-``GET /sandbox/captcha``   the 4-digit code the portal's newest captcha image shows (or how to get one)
+                           (rows ``tr.sms[data-id][data-kind]``, the text in ``.text``; ``#no-sms`` when none)
+``GET /sandbox/captcha``   the 4-digit code the portal's newest captcha image shows in ``#captcha-code`` (or
+                           ``#no-captcha`` and how to get one)
 """
 
 from __future__ import annotations
