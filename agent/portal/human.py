@@ -6,7 +6,9 @@ We never solve captchas. A person supplies every code through one of these provi
   file; the OTP and the SMS password are read with hidden input.
 * ``browser``: the person types into the visible (``--headed``) page; the automation waits for the next screen.
 * ``command``: a program the user configured prints the code (e.g. an SMS bridge). It runs without a shell, with
-  ``MPESA_AGENT_WANT`` set to ``captcha``, ``otp`` or ``sms`` (and ``MPESA_AGENT_CAPTCHA_FILE`` for the image).
+  a minimal environment (``agent.helper_env``: no secret ever) where ``MPESA_AGENT_WANT`` is ``captcha``, ``otp``
+  or ``sms`` (plus ``MPESA_AGENT_CAPTCHA_FILE`` for the image, a masked ``MPESA_AGENT_PHONE`` and
+  ``MPESA_AGENT_REQUEST_ID``). The command is a list, or a string split the way the OS splits command lines.
 * ``sandbox``: reads the embedded sandbox's control surface; refused for any portal that is not a sandbox on
   loopback.
 
@@ -20,15 +22,15 @@ import dataclasses
 import io
 import os
 import re
-import shlex
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from agent import settings
 from agent.errors import NeedsHumanError, UsageError
+from agent.helper_env import CAPTCHA_FILE_ENV, command_argv, helper_environment
 from agent.secret import Secret
 
 CAPTCHA_RE = re.compile(r"^\d{4}$")
@@ -97,7 +99,7 @@ def save_private(data: bytes, name: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
     path = directory / name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return path
@@ -165,37 +167,52 @@ class BrowserInput(PromptInput):
 
 
 class CommandInput(HumanInput):
-    """Runs a user-configured program (no shell) that prints the code; its stdout is never logged."""
+    """Runs a user-configured program (no shell) that prints the code; its stdout is never logged.
+
+    The program gets only the minimal environment of ``agent.helper_env.helper_environment`` (never a secret) and
+    the argv the user configured: a list as given, or a string split the way this OS splits command lines.
+    """
 
     name = "command"
 
-    def __init__(self, argv: list[str], timeout_s: float) -> None:
-        if not argv:
-            raise UsageError(
-                "The command provider needs a program to run.",
-                hint="Set otp_command / captcha_command in the configuration file, or pass --otp-command.",
-            )
-        self.argv = argv
+    def __init__(self, argv: str | Sequence[str], timeout_s: float) -> None:
+        self.argv = command_argv(argv)
         self.timeout_s = timeout_s
 
     @classmethod
-    def from_string(cls, command: str, timeout_s: float) -> CommandInput:
-        return cls(shlex.split(command, posix=(os.name != "nt")), timeout_s)
+    def from_string(cls, command: str | Sequence[str], timeout_s: float) -> CommandInput:
+        """The provider for a configured command (string or list form; see ``agent.helper_env.command_argv``)."""
+        return cls(command, timeout_s)
 
-    def _run(self, want: str, extra: dict[str, str]) -> str:
-        env = {**os.environ, "MPESA_AGENT_WANT": want, **extra}
+    def _run(self, want: str, extra: dict[str, str], phone_hint: str = "") -> str:
+        env = helper_environment(want, phone_hint=phone_hint, extra=extra)
         try:
             result = subprocess.run(
                 self.argv,
                 capture_output=True,
                 text=True,
+                encoding="utf-8",
+                errors="replace",
                 timeout=self.timeout_s,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 check=False,
             )
         except FileNotFoundError:
-            raise UsageError(f"The code command {self.argv[0]!r} was not found.") from None
+            raise UsageError(
+                f"The code command {self.argv[0]!r} was not found.",
+                hint="Give the program's full path (quoted if it has spaces), or the command as a list.",
+            ) from None
+        except PermissionError:
+            raise UsageError(
+                f"The code command {self.argv[0]!r} cannot be run (permission denied).",
+                hint="Make the program executable, or name the interpreter first (e.g. python3 bridge.py).",
+            ) from None
+        except OSError as exc:
+            raise UsageError(
+                f"The code command {self.argv[0]!r} could not be started ({type(exc).__name__}).",
+                hint="Run it by hand to see why.",
+            ) from None
         except subprocess.TimeoutExpired:
             raise NeedsHumanError(
                 f"The code command gave no {want} within {self.timeout_s:.0f} s.",
@@ -208,8 +225,10 @@ class CommandInput(HumanInput):
             )
         return result.stdout
 
-    def _code(self, want: str, pattern: re.Pattern[str], search: re.Pattern[str], extra: dict[str, str]) -> Secret:
-        out = self._run(want, extra).strip()
+    def _code(
+        self, want: str, pattern: re.Pattern[str], search: re.Pattern[str], extra: dict[str, str], phone: str = ""
+    ) -> Secret:
+        out = self._run(want, extra, phone).strip()
         if pattern.match(out):
             return Secret(out)
         found = search.search(out)
@@ -219,13 +238,13 @@ class CommandInput(HumanInput):
 
     def captcha(self, image_png: bytes, purpose: str) -> Secret:
         path = save_private(image_png, "captcha.png")
-        return self._code("captcha", CAPTCHA_RE, re.compile(r"\b(\d{4})\b"), {"MPESA_AGENT_CAPTCHA_FILE": str(path)})
+        return self._code("captcha", CAPTCHA_RE, re.compile(r"\b(\d{4})\b"), {CAPTCHA_FILE_ENV: str(path)})
 
     def otp(self, purpose: str, phone_hint: str) -> Secret:
-        return self._code("otp", OTP_RE, SMS_OTP_RE, {"MPESA_AGENT_PHONE": phone_hint})
+        return self._code("otp", OTP_RE, SMS_OTP_RE, {}, phone_hint)
 
     def sms_credentials(self, purpose: str, msisdn: str, username: str) -> SmsCredentials:
-        out = self._run("sms", {"MPESA_AGENT_PHONE": msisdn})
+        out = self._run("sms", {}, msisdn)
         found = SMS_CREDENTIALS_RE.search(out)
         if not found:
             raise NeedsHumanError("The code command did not print an SMS with 'Username: ... Password: ...'.")
@@ -351,8 +370,8 @@ def make_inputs(
     otp_kind: str,
     *,
     portal_url: str,
-    captcha_command: str = "",
-    otp_command: str = "",
+    captcha_command: str | Sequence[str] = "",
+    otp_command: str | Sequence[str] = "",
     timeout_s: float = 300,
     ask: Callable[[str, bool], str] = default_ask,
     say: Callable[[str], None] = default_say,
@@ -371,7 +390,7 @@ def make_human(
     kind: str,
     *,
     portal_url: str,
-    command: str = "",
+    command: str | Sequence[str] = "",
     timeout_s: float = 300,
     ask: Callable[[str, bool], str] = default_ask,
     say: Callable[[str], None] = default_say,
