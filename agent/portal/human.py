@@ -9,8 +9,8 @@ We never solve captchas. A person supplies every code through one of these provi
   a minimal environment (``agent.helper_env``: no secret ever) where ``MPESA_AGENT_WANT`` is ``captcha``, ``otp``
   or ``sms`` (plus ``MPESA_AGENT_CAPTCHA_FILE`` for the image, a masked ``MPESA_AGENT_PHONE`` and
   ``MPESA_AGENT_REQUEST_ID``). The command is a list, or a string split the way the OS splits command lines.
-* ``sandbox``: reads the embedded sandbox's control surface; refused for any portal that is not a sandbox on
-  loopback.
+* ``sandbox``: reads the embedded sandbox's control surface; it lives in ``agent.sandbox.input`` (this package
+  never imports the sandbox) and reaches ``make_human`` through ``extra_kinds``.
 
 Codes are checked for form (4 digits, 6 digits) before use; a person who does not answer in time gets exit 3.
 """
@@ -24,7 +24,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,6 +71,10 @@ class HumanInput(abc.ABC):
     @abc.abstractmethod
     def sms_credentials(self, purpose: str, msisdn: str, username: str) -> SmsCredentials:
         """The user name and temporary password of a new web operator, from the SMS sent to ``msisdn``."""
+
+
+#: Builds a provider for the portal at the given URL (``make_human``'s ``extra_kinds``).
+InputFactory = Callable[[str], HumanInput]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -121,7 +125,8 @@ class PromptInput(HumanInput):
             except EOFError:
                 raise NeedsHumanError(
                     f"No {what} was typed (the input was closed).",
-                    hint="Run the command in a terminal, or choose another provider (--otp-provider command ...).",
+                    hint="Run the command in a terminal, or let a program supply the codes: --codes-from command "
+                    "--codes-command PROGRAM.",
                 ) from None
             if pattern.match(answer):
                 return Secret(answer)
@@ -280,66 +285,6 @@ def default_say(text: str) -> None:
     sys.stderr.flush()
 
 
-class SandboxInput(HumanInput):
-    """Reads captchas and SMS from the embedded sandbox's control surface (demo and tests only).
-
-    Refused for any portal that is not a sandbox on loopback: on the real portal a person supplies every code.
-    """
-
-    name = "sandbox"
-
-    def __init__(self, portal_url: str, *, wait_s: float = 15.0) -> None:
-        from agent.sandbox.portal.client import SandboxControl, SandboxControlError
-
-        if not is_loopback_url(portal_url):
-            raise UsageError(
-                f"The sandbox input provider only works with the local sandbox portal, not {portal_url}.",
-                hint="On a real portal use --captcha-provider/--otp-provider prompt, browser or command.",
-            )
-        self._control = SandboxControl(portal_url)
-        self._error = SandboxControlError
-        self._wait = wait_s
-        try:
-            ping = self._control.ping()
-        except SandboxControlError:
-            ping = {}
-        if not ping.get("sandbox"):
-            raise UsageError(
-                f"{portal_url} is not a sandbox portal in demo/test mode (its control surface did not answer).",
-                hint="Start it with: mpesa-agent sandbox",
-            )
-        self._mark = self._control.last_message_id()
-
-    def captcha(self, image_png: bytes, purpose: str) -> Secret:
-        self._mark = self._control.last_message_id()
-        try:
-            return Secret(self._control.captcha(wait=self._wait))
-        except self._error as exc:
-            raise NeedsHumanError(f"The sandbox did not show a verification code ({exc}).") from None
-
-    def otp(self, purpose: str, phone_hint: str) -> Secret:
-        try:
-            messages = self._control.sms(kind="LOGIN_OTP", after=self._mark, wait=self._wait)
-        except self._error as exc:
-            raise NeedsHumanError(f"The sandbox sent no SMS code ({exc}).") from None
-        found = SMS_OTP_RE.search(messages[-1]["text"]) if messages else None
-        if found is None:
-            raise NeedsHumanError("The sandbox sent no SMS code.")
-        self._mark = int(messages[-1]["id"])
-        return Secret(found.group(1))
-
-    def sms_credentials(self, purpose: str, msisdn: str, username: str) -> SmsCredentials:
-        try:
-            messages = self._control.sms(msisdn, kind="WEB_OPERATOR_CREATED", wait=self._wait)
-        except self._error as exc:
-            raise NeedsHumanError(f"The sandbox sent no SMS to {msisdn} ({exc}).") from None
-        for message in reversed(messages):
-            found = SMS_CREDENTIALS_RE.search(message["text"])
-            if found and found.group(1).lower() == username.lower():
-                return SmsCredentials(found.group(1), Secret(found.group(2)))
-        raise NeedsHumanError(f"No SMS with the credentials of {username} reached {msisdn} in the sandbox.")
-
-
 class CombinedInput(HumanInput):
     """The captcha from one provider, the SMS codes and credentials from another."""
 
@@ -375,14 +320,29 @@ def make_inputs(
     timeout_s: float = 300,
     ask: Callable[[str, bool], str] = default_ask,
     say: Callable[[str], None] = default_say,
+    extra_kinds: Mapping[str, InputFactory] | None = None,
 ) -> HumanInput:
-    """The providers for the captcha and for SMS codes, combined when they differ."""
+    """The providers for the captcha and for SMS codes, combined when they differ (``extra_kinds``: see make_human)."""
     captcha = make_human(
-        captcha_kind, portal_url=portal_url, command=captcha_command, timeout_s=timeout_s, ask=ask, say=say
+        captcha_kind,
+        portal_url=portal_url,
+        command=captcha_command,
+        timeout_s=timeout_s,
+        ask=ask,
+        say=say,
+        extra_kinds=extra_kinds,
     )
     if otp_kind == captcha_kind and otp_command == captcha_command:
         return captcha
-    sms = make_human(otp_kind, portal_url=portal_url, command=otp_command, timeout_s=timeout_s, ask=ask, say=say)
+    sms = make_human(
+        otp_kind,
+        portal_url=portal_url,
+        command=otp_command,
+        timeout_s=timeout_s,
+        ask=ask,
+        say=say,
+        extra_kinds=extra_kinds,
+    )
     return CombinedInput(captcha, sms)
 
 
@@ -394,14 +354,26 @@ def make_human(
     timeout_s: float = 300,
     ask: Callable[[str, bool], str] = default_ask,
     say: Callable[[str], None] = default_say,
+    extra_kinds: Mapping[str, InputFactory] | None = None,
 ) -> HumanInput:
-    """The provider named ``kind`` ("prompt", "browser", "command" or "sandbox")."""
+    """The provider named ``kind``: "prompt", "browser", "command", or one of ``extra_kinds``.
+
+    ``extra_kinds`` maps more provider names to factories taking the portal URL; the CLI passes
+    ``agent.sandbox.input.INPUT_KINDS`` for "sandbox", so this module never imports the sandbox.
+    """
     if kind == "prompt":
         return PromptInput(ask, say)
     if kind == "browser":
         return BrowserInput(ask, say)
     if kind == "command":
         return CommandInput.from_string(command, timeout_s)
+    extra = dict(extra_kinds or {})
+    if kind in extra:
+        return extra[kind](portal_url)
+    names = ", ".join(["prompt", "browser", "command", *sorted(extra)])
     if kind == "sandbox":
-        return SandboxInput(portal_url)
-    raise UsageError(f"Unknown input provider '{kind}'.", hint="Use prompt, browser, command or sandbox.")
+        raise UsageError(
+            "The sandbox input provider is not available to this command.",
+            hint=f"Use one of: {names}. The sandbox provider works with `mpesa-agent demo` and the local sandbox.",
+        )
+    raise UsageError(f"Unknown input provider '{kind}'.", hint=f"Use one of: {names}.")
