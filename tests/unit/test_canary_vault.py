@@ -211,3 +211,23 @@ def test_canaries_never_reach_a_helper_program(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(AgentError) as caught:
         CommandInput([sys.executable, str(script), str(out), CANARIES[2]], timeout_s=30)
     assert leaks(str(caught.value) + (caught.value.hint or ""), CANARIES) == []
+
+
+def test_canaries_never_reach_the_encrypted_store_in_plain(tmp_path: Path) -> None:
+    """Documents too large for one keyring item go to files: those hold ciphertext only, whatever the encoding."""
+    from agent.vault_store import SealedStore
+
+    store_dir = tmp_path / "store"
+    vault = Vault(MemoryKeyring(), backend_name="canary", ephemeral=False, timeout=5, store=SealedStore(store_dir))
+    snap = CredentialRef("sites", "site-snapshot", "https://canary.example")
+    big = json.dumps({"canaries": CANARIES, "padding": "p" * 3000})
+    vault.set_current(snap, Secret(big))
+    vault.stage(snap, Secret(big + CANARIES[3]))
+    files = list(store_dir.glob("*.sealed"))
+    assert files  # the large document really went to the store
+    assert vault.get(snap) == Secret(big)
+    for path in files:
+        data = path.read_bytes()
+        for encoding in ("utf-8", "latin-1"):
+            assert leaks(data.decode(encoding, errors="replace"), CANARIES) == []
+        assert leaks(data.decode("utf-16-le", errors="replace"), CANARIES) == []
