@@ -675,6 +675,8 @@ class Vault:
             raise
         if old is not None and old != raw:
             self._store.discard(old)
+        if sealed:
+            self._store.sweep_orphans(service, account, raw)
 
     def _write_raw_verified(
         self, service: str, account: str, new: str, old: str | None, item: CredentialRef | str

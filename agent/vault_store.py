@@ -40,6 +40,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -139,13 +140,28 @@ class SealedStore:
             return
         self._remove(name)
 
-    def sweep_orphans(self, service: str, account: str, keep: str | None) -> None:
-        """Remove the item's files other than the one ``keep`` (a pointer text) names: leftovers of crashed writes."""
+    def sweep_orphans(self, service: str, account: str, keep: str | None, *, min_age_s: float = 3600.0) -> int:
+        """Remove the item's files, other than the one ``keep`` (a pointer text) names, older than ``min_age_s``.
+
+        Such files are leftovers of interrupted writes (their keys were never stored). Young files are left alone:
+        another process may have written one and not yet stored its pointer. Returns how many were removed.
+        """
         keep_name = self._pointer(keep)[0] if keep and is_pointer(keep) else None
         prefix = _item_key(service, account) + "."
+        removed = 0
+        now = time.time()
         for name in self._names():
-            if name.startswith(prefix) and name != keep_name:
-                self._remove(name)
+            if not name.startswith(prefix) or name == keep_name:
+                continue
+            if self.directory is not None:
+                try:
+                    if now - (self.directory / name).stat().st_mtime < min_age_s:
+                        continue
+                except OSError:
+                    continue
+            self._remove(name)
+            removed += 1
+        return removed
 
     # -- reading
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import io
+import ipaddress
 import os
 import re
 import subprocess
@@ -257,8 +258,17 @@ class CommandInput(HumanInput):
 
 
 def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+    """True when ``url`` names this computer: ``localhost``, 127.0.0.0/8 or ``::1`` (``127.x.evil.example`` is not)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def default_ask(prompt: str, hidden: bool) -> str:

@@ -53,3 +53,23 @@ def test_the_sandbox_kind_refuses_a_real_portal() -> None:
 
     with pytest.raises(UsageError, match="only works with the local sandbox portal"):
         make_human("sandbox", portal_url="https://org.ke.m-pesa.com", extra_kinds=INPUT_KINDS)
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:5000", True),
+        ("http://127.3.2.1", True),
+        ("http://localhost:8000/x", True),
+        ("http://[::1]:9000", True),
+        ("http://127.evil.example", False),
+        ("http://127.0.0.1.evil.example", False),
+        ("http://localhost.evil.example", False),
+        ("http://10.0.0.1", False),
+        ("http://[::1", False),
+    ],
+)
+def test_is_loopback_url(url: str, loopback: bool) -> None:
+    from agent.portal.human import is_loopback_url
+
+    assert is_loopback_url(url) is loopback

@@ -308,3 +308,22 @@ def test_the_memory_vault_seals_in_memory(monkeypatch: pytest.MonkeyPatch, tmp_p
     vault.set_current(SNAP, snapshot("mem"))
     assert vault.require(SNAP) == snapshot("mem")
     assert not list(tmp_path.rglob("*.sealed"))
+
+
+def test_orphans_of_interrupted_writes_are_swept(vault: Vault, backend: MemoryKeyring, store_dir: Path) -> None:
+    import os
+    import time
+
+    vault.set_current(SNAP, snapshot("one"))
+    store = vault._store
+    orphan = store.seal(SNAP.service, SNAP.account, "an interrupted write")  # its pointer never reached the keyring
+    young = store.seal(SNAP.service, SNAP.account, "another process, just now")
+    old_name = json.loads(orphan)["file"]
+    os.utime(store_dir / old_name, (time.time() - 7200, time.time() - 7200))
+    assert len(sealed_files(store_dir)) == 3
+    vault.set_current(SNAP, snapshot("two"))
+    names = {p.name for p in sealed_files(store_dir)}
+    assert old_name not in names
+    assert json.loads(young)["file"] in names  # too young to be sure it is an orphan
+    assert json.loads(backend._items[(SNAP.service, SNAP.account)])["file"] in names
+    assert vault.require(SNAP) == snapshot("two")
