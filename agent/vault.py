@@ -19,6 +19,14 @@ The document: ``{"format": "mpesa-agent/credential", "version": 1, "ref": {...},
 {"value": "...", "created_at": "2025-01-31T12:00:00+00:00", "note": "..."}, "pending": {...}, "previous": {...}}}``.
 Look at one with ``secret-tool lookup service mpesa-agent/600000 username api-operator:mamaapi``.
 
+Size: every keyring item is at most ``agent.vault_store.ITEM_BUDGET_BYTES`` (2,560 bytes of UTF-16-LE, what
+Windows Credential Manager takes), checked on every write on every OS. A document over that (the site-settings
+snapshot, or any item whose versions together are too large; the index of many credentials) is kept AES-256-GCM
+encrypted in ``<data dir>/vault`` and the keyring item holds instead a small pointer with the file name and its
+key: ``{"format": "mpesa-agent/sealed", "version": 1, "file": "...", "key": "...", "cipher": "AES-256-GCM"}``
+(``agent.vault_store`` argues this choice over chunked items). Documents that fit stay inline in the format above,
+so items written by earlier versions (including oversized ones) are read as before and rewritten within budget.
+
 Safety rules:
 
 * Fail closed: only real OS keyrings are used (Secret Service, KWallet, macOS Keychain, Windows Credential
@@ -60,6 +68,16 @@ from keyring.errors import (
 
 from agent.errors import ConflictError, KeyringError, UsageError, ValidationError
 from agent.secret import Secret, redact_text
+from agent.vault_store import (
+    ITEM_BUDGET_BYTES,
+    SealedFileError,
+    SealedStore,
+    SealedStoreUnavailableError,
+    default_store,
+    fits,
+    is_pointer,
+    item_size,
+)
 
 log = logging.getLogger(__name__)
 
@@ -389,9 +407,16 @@ class Vault:
     """
 
     def __init__(
-        self, backend: KeyringBackend, *, backend_name: str, ephemeral: bool, timeout: float | None = None
+        self,
+        backend: KeyringBackend,
+        *,
+        backend_name: str,
+        ephemeral: bool,
+        timeout: float | None = None,
+        store: SealedStore | None = None,
     ) -> None:
         self._backend = backend
+        self._store = default_store(ephemeral) if store is None else store
         self.backend_name = backend_name
         self.ephemeral = ephemeral
         self._timeout = _timeout_from_env() if timeout is None else timeout
@@ -505,6 +530,7 @@ class Vault:
                 except KeyringError:
                     if self._call(lambda: self._backend.get_password(ref.service, ref.account), "reading", ref):
                         raise
+                self._store.discard(exists)
             refs = self._read_index()
             if ref in refs:
                 refs.discard(ref)
@@ -545,17 +571,42 @@ class Vault:
     def _read_raw(self, ref: CredentialRef) -> str | None:
         return self._call(lambda: self._backend.get_password(ref.service, ref.account), "reading", ref)
 
+    def _read_item(self, service: str, account: str, item: CredentialRef | str) -> tuple[str | None, str | None]:
+        """The keyring item's raw text and the document it holds (opened from the sealed store for a pointer).
+
+        A pointer whose file cannot be opened is read once more (another process may just have replaced the
+        item); if it still cannot be opened it is a ``CorruptCredentialError`` naming the item and the file.
+        """
+        raw = self._call(lambda: self._backend.get_password(service, account), "reading", item)
+        for attempt in range(2):
+            if raw is None or not is_pointer(raw):
+                return raw, raw
+            try:
+                return raw, self._store.unseal(service, account, raw)
+            except SealedFileError as exc:
+                again = self._call(lambda: self._backend.get_password(service, account), "reading", item)
+                if attempt == 1 or again == raw:
+                    where = item.describe() if isinstance(item, CredentialRef) else item
+                    raise CorruptCredentialError(
+                        f"The keyring item ({where}) keeps its document in the encrypted store, but {exc} "
+                        f"({self._store.where(raw)}); it was left untouched.",
+                        hint="Restore the file from a backup of the agent's data directory if you have one; "
+                        "otherwise delete the item and store the credential again.",
+                    ) from None
+                raw = again
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _load(self, ref: CredentialRef) -> dict[str, _Version]:
         with self._lock:
-            raw = self._read_raw(ref)
-        return {} if raw is None else _parse_document(raw, ref)
+            _, text = self._read_item(ref.service, ref.account, ref)
+        return {} if text is None else _parse_document(text, ref)
 
     @contextmanager
     def _edit(self, ref: CredentialRef) -> Iterator[dict[str, _Version]]:
         """Read-modify-write one credential document, verified; the old document survives any failure."""
         with self._lock:
-            raw = self._read_raw(ref)
-            old = {} if raw is None else _parse_document(raw, ref)
+            raw, text = self._read_item(ref.service, ref.account, ref)
+            old = {} if text is None else _parse_document(text, ref)
             versions = dict(old)
             yield versions
             if versions == old:
@@ -584,6 +635,59 @@ class Vault:
             log.debug("vault: stored %s (%s)", ref.describe(), ", ".join(sorted(versions)))
 
     def _write_verified(self, service: str, account: str, new: str, old: str | None, item: CredentialRef | str) -> None:
+        """Store the document ``new`` in the item, inline when it fits the budget, else sealed; verified.
+
+        ``old`` is the item's raw text before (an inline document, a pointer, or None). On any failure the old
+        raw text is put back and a new sealed file is removed; after success the old sealed file is removed.
+        """
+        where = item.describe() if isinstance(item, CredentialRef) else item
+        raw, sealed = new, not fits(new)
+        if sealed:
+            try:
+                raw = self._store.seal(service, account, new)
+            except SealedStoreUnavailableError as exc:
+                raise KeyringError(
+                    f"The keyring item ({where}) is too large for one OS keyring item ({item_size(new)} bytes; "
+                    f"every OS keyring takes {ITEM_BUDGET_BYTES}) and the encrypted store could not keep it: {exc}. "
+                    "Nothing was written.",
+                    hint="Make the agent's data directory writable (or free disk space), then run the command again.",
+                ) from None
+        try:
+            self._write_raw_verified(service, account, raw, old, item)
+            if sealed and self._store.unseal(service, account, raw) != new:
+                self._restore(service, account, old, item)
+                raise KeyringError(
+                    f"The encrypted store did not keep what was written for {where}; the previous contents were "
+                    "put back.",
+                    hint="Check the disk of the agent's data directory, then run the command again.",
+                )
+        except SealedFileError as exc:
+            self._store.discard(raw)
+            self._restore(service, account, old, item)
+            raise KeyringError(
+                f"The encrypted store did not keep what was written for {where} ({exc}); the previous contents were "
+                "put back.",
+                hint="Check the disk of the agent's data directory, then run the command again.",
+            ) from None
+        except KeyringError:
+            if sealed:
+                self._store.discard(raw)
+            raise
+        if old is not None and old != raw:
+            self._store.discard(old)
+        if sealed:
+            self._store.sweep_orphans(service, account, raw)
+
+    def _write_raw_verified(
+        self, service: str, account: str, new: str, old: str | None, item: CredentialRef | str
+    ) -> None:
+        if not fits(new):  # every write, whatever made it: never hand a keyring more than all of them take
+            where = item.describe() if isinstance(item, CredentialRef) else item
+            raise KeyringError(
+                f"The keyring item ({where}) cannot be made to fit one OS keyring item ({item_size(new)} bytes; "
+                f"at most {ITEM_BUDGET_BYTES}). Nothing was written.",
+                hint="Report this as a bug (run again with --debug); the stored credentials are unchanged.",
+            )
         try:
             self._call(lambda: self._backend.set_password(service, account, new), "writing", item)
             stored = self._call(lambda: self._backend.get_password(service, account), "verifying", item)
@@ -616,7 +720,7 @@ class Vault:
 
     def _read_index(self) -> set[CredentialRef]:
         where = f"service {INDEX_SERVICE}, account {INDEX_ACCOUNT}"
-        raw = self._call(lambda: self._backend.get_password(INDEX_SERVICE, INDEX_ACCOUNT), "reading", where)
+        _, raw = self._read_item(INDEX_SERVICE, INDEX_ACCOUNT, where)
         if raw is None:
             return set()
         try:

@@ -6,9 +6,11 @@ We never solve captchas. A person supplies every code through one of these provi
   file; the OTP and the SMS password are read with hidden input.
 * ``browser``: the person types into the visible (``--headed``) page; the automation waits for the next screen.
 * ``command``: a program the user configured prints the code (e.g. an SMS bridge). It runs without a shell, with
-  ``MPESA_AGENT_WANT`` set to ``captcha``, ``otp`` or ``sms`` (and ``MPESA_AGENT_CAPTCHA_FILE`` for the image).
-* ``sandbox``: reads the embedded sandbox's control surface; refused for any portal that is not a sandbox on
-  loopback.
+  a minimal environment (``agent.helper_env``: no secret ever) where ``MPESA_AGENT_WANT`` is ``captcha``, ``otp``
+  or ``sms`` (plus ``MPESA_AGENT_CAPTCHA_FILE`` for the image, a masked ``MPESA_AGENT_PHONE`` and
+  ``MPESA_AGENT_REQUEST_ID``). The command is a list, or a string split the way the OS splits command lines.
+* ``sandbox``: reads the embedded sandbox's control surface; it lives in ``agent.sandbox.input`` (this package
+  never imports the sandbox) and reaches ``make_human`` through ``extra_kinds``.
 
 Codes are checked for form (4 digits, 6 digits) before use; a person who does not answer in time gets exit 3.
 """
@@ -18,17 +20,18 @@ from __future__ import annotations
 import abc
 import dataclasses
 import io
+import ipaddress
 import os
 import re
-import shlex
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from agent import settings
 from agent.errors import NeedsHumanError, UsageError
+from agent.helper_env import CAPTCHA_FILE_ENV, command_argv, helper_environment
 from agent.secret import Secret
 
 CAPTCHA_RE = re.compile(r"^\d{4}$")
@@ -71,6 +74,10 @@ class HumanInput(abc.ABC):
         """The user name and temporary password of a new web operator, from the SMS sent to ``msisdn``."""
 
 
+#: Builds a provider for the portal at the given URL (``make_human``'s ``extra_kinds``).
+InputFactory = Callable[[str], HumanInput]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -97,7 +104,7 @@ def save_private(data: bytes, name: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
     path = directory / name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return path
@@ -119,7 +126,8 @@ class PromptInput(HumanInput):
             except EOFError:
                 raise NeedsHumanError(
                     f"No {what} was typed (the input was closed).",
-                    hint="Run the command in a terminal, or choose another provider (--otp-provider command ...).",
+                    hint="Run the command in a terminal, or let a program supply the codes: --codes-from command "
+                    "--codes-command PROGRAM.",
                 ) from None
             if pattern.match(answer):
                 return Secret(answer)
@@ -165,37 +173,52 @@ class BrowserInput(PromptInput):
 
 
 class CommandInput(HumanInput):
-    """Runs a user-configured program (no shell) that prints the code; its stdout is never logged."""
+    """Runs a user-configured program (no shell) that prints the code; its stdout is never logged.
+
+    The program gets only the minimal environment of ``agent.helper_env.helper_environment`` (never a secret) and
+    the argv the user configured: a list as given, or a string split the way this OS splits command lines.
+    """
 
     name = "command"
 
-    def __init__(self, argv: list[str], timeout_s: float) -> None:
-        if not argv:
-            raise UsageError(
-                "The command provider needs a program to run.",
-                hint="Set otp_command / captcha_command in the configuration file, or pass --otp-command.",
-            )
-        self.argv = argv
+    def __init__(self, argv: str | Sequence[str], timeout_s: float) -> None:
+        self.argv = command_argv(argv)
         self.timeout_s = timeout_s
 
     @classmethod
-    def from_string(cls, command: str, timeout_s: float) -> CommandInput:
-        return cls(shlex.split(command, posix=(os.name != "nt")), timeout_s)
+    def from_string(cls, command: str | Sequence[str], timeout_s: float) -> CommandInput:
+        """The provider for a configured command (string or list form; see ``agent.helper_env.command_argv``)."""
+        return cls(command, timeout_s)
 
-    def _run(self, want: str, extra: dict[str, str]) -> str:
-        env = {**os.environ, "MPESA_AGENT_WANT": want, **extra}
+    def _run(self, want: str, extra: dict[str, str], phone_hint: str = "") -> str:
+        env = helper_environment(want, phone_hint=phone_hint, extra=extra)
         try:
             result = subprocess.run(
                 self.argv,
                 capture_output=True,
                 text=True,
+                encoding="utf-8",
+                errors="replace",
                 timeout=self.timeout_s,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 check=False,
             )
         except FileNotFoundError:
-            raise UsageError(f"The code command {self.argv[0]!r} was not found.") from None
+            raise UsageError(
+                f"The code command {self.argv[0]!r} was not found.",
+                hint="Give the program's full path (quoted if it has spaces), or the command as a list.",
+            ) from None
+        except PermissionError:
+            raise UsageError(
+                f"The code command {self.argv[0]!r} cannot be run (permission denied).",
+                hint="Make the program executable, or name the interpreter first (e.g. python3 bridge.py).",
+            ) from None
+        except OSError as exc:
+            raise UsageError(
+                f"The code command {self.argv[0]!r} could not be started ({type(exc).__name__}).",
+                hint="Run it by hand to see why.",
+            ) from None
         except subprocess.TimeoutExpired:
             raise NeedsHumanError(
                 f"The code command gave no {want} within {self.timeout_s:.0f} s.",
@@ -208,8 +231,10 @@ class CommandInput(HumanInput):
             )
         return result.stdout
 
-    def _code(self, want: str, pattern: re.Pattern[str], search: re.Pattern[str], extra: dict[str, str]) -> Secret:
-        out = self._run(want, extra).strip()
+    def _code(
+        self, want: str, pattern: re.Pattern[str], search: re.Pattern[str], extra: dict[str, str], phone: str = ""
+    ) -> Secret:
+        out = self._run(want, extra, phone).strip()
         if pattern.match(out):
             return Secret(out)
         found = search.search(out)
@@ -219,13 +244,13 @@ class CommandInput(HumanInput):
 
     def captcha(self, image_png: bytes, purpose: str) -> Secret:
         path = save_private(image_png, "captcha.png")
-        return self._code("captcha", CAPTCHA_RE, re.compile(r"\b(\d{4})\b"), {"MPESA_AGENT_CAPTCHA_FILE": str(path)})
+        return self._code("captcha", CAPTCHA_RE, re.compile(r"\b(\d{4})\b"), {CAPTCHA_FILE_ENV: str(path)})
 
     def otp(self, purpose: str, phone_hint: str) -> Secret:
-        return self._code("otp", OTP_RE, SMS_OTP_RE, {"MPESA_AGENT_PHONE": phone_hint})
+        return self._code("otp", OTP_RE, SMS_OTP_RE, {}, phone_hint)
 
     def sms_credentials(self, purpose: str, msisdn: str, username: str) -> SmsCredentials:
-        out = self._run("sms", {"MPESA_AGENT_PHONE": msisdn})
+        out = self._run("sms", {}, msisdn)
         found = SMS_CREDENTIALS_RE.search(out)
         if not found:
             raise NeedsHumanError("The code command did not print an SMS with 'Username: ... Password: ...'.")
@@ -233,8 +258,17 @@ class CommandInput(HumanInput):
 
 
 def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+    """True when ``url`` names this computer: ``localhost``, 127.0.0.0/8 or ``::1`` (``127.x.evil.example`` is not)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def default_ask(prompt: str, hidden: bool) -> str:
@@ -259,66 +293,6 @@ def default_ask(prompt: str, hidden: bool) -> str:
 def default_say(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
-
-
-class SandboxInput(HumanInput):
-    """Reads captchas and SMS from the embedded sandbox's control surface (demo and tests only).
-
-    Refused for any portal that is not a sandbox on loopback: on the real portal a person supplies every code.
-    """
-
-    name = "sandbox"
-
-    def __init__(self, portal_url: str, *, wait_s: float = 15.0) -> None:
-        from agent.sandbox.portal.client import SandboxControl, SandboxControlError
-
-        if not is_loopback_url(portal_url):
-            raise UsageError(
-                f"The sandbox input provider only works with the local sandbox portal, not {portal_url}.",
-                hint="On a real portal use --captcha-provider/--otp-provider prompt, browser or command.",
-            )
-        self._control = SandboxControl(portal_url)
-        self._error = SandboxControlError
-        self._wait = wait_s
-        try:
-            ping = self._control.ping()
-        except SandboxControlError:
-            ping = {}
-        if not ping.get("sandbox"):
-            raise UsageError(
-                f"{portal_url} is not a sandbox portal in demo/test mode (its control surface did not answer).",
-                hint="Start it with: mpesa-agent sandbox",
-            )
-        self._mark = self._control.last_message_id()
-
-    def captcha(self, image_png: bytes, purpose: str) -> Secret:
-        self._mark = self._control.last_message_id()
-        try:
-            return Secret(self._control.captcha(wait=self._wait))
-        except self._error as exc:
-            raise NeedsHumanError(f"The sandbox did not show a verification code ({exc}).") from None
-
-    def otp(self, purpose: str, phone_hint: str) -> Secret:
-        try:
-            messages = self._control.sms(kind="LOGIN_OTP", after=self._mark, wait=self._wait)
-        except self._error as exc:
-            raise NeedsHumanError(f"The sandbox sent no SMS code ({exc}).") from None
-        found = SMS_OTP_RE.search(messages[-1]["text"]) if messages else None
-        if found is None:
-            raise NeedsHumanError("The sandbox sent no SMS code.")
-        self._mark = int(messages[-1]["id"])
-        return Secret(found.group(1))
-
-    def sms_credentials(self, purpose: str, msisdn: str, username: str) -> SmsCredentials:
-        try:
-            messages = self._control.sms(msisdn, kind="WEB_OPERATOR_CREATED", wait=self._wait)
-        except self._error as exc:
-            raise NeedsHumanError(f"The sandbox sent no SMS to {msisdn} ({exc}).") from None
-        for message in reversed(messages):
-            found = SMS_CREDENTIALS_RE.search(message["text"])
-            if found and found.group(1).lower() == username.lower():
-                return SmsCredentials(found.group(1), Secret(found.group(2)))
-        raise NeedsHumanError(f"No SMS with the credentials of {username} reached {msisdn} in the sandbox.")
 
 
 class CombinedInput(HumanInput):
@@ -351,19 +325,34 @@ def make_inputs(
     otp_kind: str,
     *,
     portal_url: str,
-    captcha_command: str = "",
-    otp_command: str = "",
+    captcha_command: str | Sequence[str] = "",
+    otp_command: str | Sequence[str] = "",
     timeout_s: float = 300,
     ask: Callable[[str, bool], str] = default_ask,
     say: Callable[[str], None] = default_say,
+    extra_kinds: Mapping[str, InputFactory] | None = None,
 ) -> HumanInput:
-    """The providers for the captcha and for SMS codes, combined when they differ."""
+    """The providers for the captcha and for SMS codes, combined when they differ (``extra_kinds``: see make_human)."""
     captcha = make_human(
-        captcha_kind, portal_url=portal_url, command=captcha_command, timeout_s=timeout_s, ask=ask, say=say
+        captcha_kind,
+        portal_url=portal_url,
+        command=captcha_command,
+        timeout_s=timeout_s,
+        ask=ask,
+        say=say,
+        extra_kinds=extra_kinds,
     )
     if otp_kind == captcha_kind and otp_command == captcha_command:
         return captcha
-    sms = make_human(otp_kind, portal_url=portal_url, command=otp_command, timeout_s=timeout_s, ask=ask, say=say)
+    sms = make_human(
+        otp_kind,
+        portal_url=portal_url,
+        command=otp_command,
+        timeout_s=timeout_s,
+        ask=ask,
+        say=say,
+        extra_kinds=extra_kinds,
+    )
     return CombinedInput(captcha, sms)
 
 
@@ -371,18 +360,30 @@ def make_human(
     kind: str,
     *,
     portal_url: str,
-    command: str = "",
+    command: str | Sequence[str] = "",
     timeout_s: float = 300,
     ask: Callable[[str, bool], str] = default_ask,
     say: Callable[[str], None] = default_say,
+    extra_kinds: Mapping[str, InputFactory] | None = None,
 ) -> HumanInput:
-    """The provider named ``kind`` ("prompt", "browser", "command" or "sandbox")."""
+    """The provider named ``kind``: "prompt", "browser", "command", or one of ``extra_kinds``.
+
+    ``extra_kinds`` maps more provider names to factories taking the portal URL; the CLI passes
+    ``agent.sandbox.input.INPUT_KINDS`` for "sandbox", so this module never imports the sandbox.
+    """
     if kind == "prompt":
         return PromptInput(ask, say)
     if kind == "browser":
         return BrowserInput(ask, say)
     if kind == "command":
         return CommandInput.from_string(command, timeout_s)
+    extra = dict(extra_kinds or {})
+    if kind in extra:
+        return extra[kind](portal_url)
+    names = ", ".join(["prompt", "browser", "command", *sorted(extra)])
     if kind == "sandbox":
-        return SandboxInput(portal_url)
-    raise UsageError(f"Unknown input provider '{kind}'.", hint="Use prompt, browser, command or sandbox.")
+        raise UsageError(
+            "The sandbox input provider is not available to this command.",
+            hint=f"Use one of: {names}. The sandbox provider works with `mpesa-agent demo` and the local sandbox.",
+        )
+    raise UsageError(f"Unknown input provider '{kind}'.", hint=f"Use one of: {names}.")

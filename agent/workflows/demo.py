@@ -21,7 +21,7 @@ import requests
 
 from agent import settings
 from agent.errors import AgentError
-from agent.portal.human import SandboxInput
+from agent.sandbox.input import SandboxInput
 from agent.secret import Secret
 from agent.vault import open_vault
 from agent.workflows.plan import build_plan

@@ -278,3 +278,37 @@ def test_locked_keyring(locked_secret_service: dict[str, str]) -> None:
     assert "is locked" in str(result["message"]), result
     assert "gnome-keyring-daemon --replace --unlock --components=secrets" in str(result["hint"])
     assert float(str(result["seconds"])) < 5
+
+
+def test_a_large_snapshot_on_the_secret_service_stays_within_the_windows_budget(
+    secret_service: dict[str, str], agent_home: Path
+) -> None:
+    """The rollback snapshot (~2.4k characters, three versions) on the real keyring: the item holds only a small
+    pointer with the key, the document is ciphertext in the data directory, and a new process reads it back."""
+    from agent.vault_store import ITEM_BUDGET_BYTES, is_pointer, item_size
+
+    ref = CredentialRef("sites", "site-snapshot", f"https://{uuid.uuid4().hex[:8]}.shop.example")
+    values = [Secret(json.dumps({"mpesa": "x" * 2400, "tag": tag})) for tag in ("a", "b", "c")]
+    vault = open_vault("keyring")
+    vault.set_current(ref, values[0])
+    vault.set_current(ref, values[1])
+    vault.stage(ref, values[2])
+    (item,) = _secret_service_items(ref.service, ref.account)
+    assert is_pointer(item["secret"])
+    assert item_size(item["secret"]) <= ITEM_BUDGET_BYTES
+    files = list((agent_home / "data" / "vault").glob("*.sealed"))
+    assert len(files) == 1
+    assert b"xxxxxxxx" not in files[0].read_bytes()
+    code = textwrap.dedent(
+        f"""
+        from agent.vault import CredentialRef, open_vault
+        ref = CredentialRef("sites", "site-snapshot", {ref.name!r})
+        vault = open_vault("keyring")
+        print(len(vault.require(ref).reveal()), len(vault.require(ref, "previous").reveal()))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == [str(len(values[1].reveal())), str(len(values[0].reveal()))]
+    vault.delete(ref)
+    assert _secret_service_items(ref.service, ref.account) == []
+    assert not list((agent_home / "data" / "vault").glob("*.sealed"))

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from agent.portal.human import HumanInput, SandboxInput
+from agent.portal.human import HumanInput
+from agent.sandbox.input import SandboxInput
 from agent.sandbox.portal.server import RunningSandbox
 from agent.secret import Secret
 from agent.vault import Vault, open_vault

@@ -14,7 +14,8 @@ import pytest
 from agent import settings
 from agent.errors import AuthError, PortalChangedError
 from agent.portal.flows import OperatorExistsError, Portal
-from agent.portal.human import SandboxInput, SmsCredentials
+from agent.portal.human import SmsCredentials
+from agent.sandbox.input import SandboxInput
 from agent.secret import Secret
 from agent.vault import CredentialRef
 from agent.workflows.setup import refs

@@ -19,7 +19,7 @@ import time
 
 from agent import settings
 from agent.errors import AgentError
-from agent.portal.human import SandboxInput
+from agent.sandbox.input import SandboxInput
 from agent.vault import open_vault
 from agent.workflows.rotate import RotateRequest, run_rotation
 

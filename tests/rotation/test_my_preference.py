@@ -9,8 +9,8 @@ from playwright.sync_api import Browser
 
 from agent.errors import PortalError
 from agent.portal import maintenance
-from agent.portal.human import SandboxInput
 from agent.portal.session import PortalOptions, portal_session
+from agent.sandbox.input import SandboxInput
 from agent.sandbox.portal.passwords import verify_secret
 from agent.secret import Secret
 from agent.vault import Vault

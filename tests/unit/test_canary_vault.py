@@ -180,3 +180,54 @@ def test_canaries_never_leak(capfd: pytest.CaptureFixture[str], debug_logging: P
         assert isinstance(error, AgentError)
         text = "\n".join([str(error), error.message, error.hint or "", *traceback.format_exception(error)])
         assert leaks(text, CANARIES) == [], (type(error).__name__, error.message)
+
+
+HELPER = """
+import json, os, sys
+with open(sys.argv[1], "w", encoding="utf-8") as fh:
+    json.dump({"env": dict(os.environ), "argv": sys.argv}, fh, ensure_ascii=False)
+print("123456")
+"""
+
+
+def test_canaries_never_reach_a_helper_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SMS/captcha helper program sees none of the canaries, whatever names they were exported under."""
+    from agent.portal.human import CommandInput
+
+    for canary in CANARIES:
+        Secret(canary)  # the agent knows them as secrets (as it does every value it read or generated)
+    monkeypatch.setenv("MPESA_AGENT_ADMIN_PASSWORD", CANARIES[0])
+    monkeypatch.setenv("HARMLESS_LOOKING", CANARIES[1])
+    monkeypatch.setenv("LANG", CANARIES[2])
+    monkeypatch.setenv("LC_ALL", CANARIES[3])
+    monkeypatch.setenv("HOME", str(tmp_path))
+    script, out = tmp_path / "helper.py", tmp_path / "seen.json"
+    script.write_text(HELPER, encoding="utf-8")
+    provider = CommandInput([sys.executable, str(script), str(out)], timeout_s=30)
+    assert provider.otp("login", "07** *** 678").reveal() == "123456"
+    seen = out.read_text(encoding="utf-8")
+    assert '"MPESA_AGENT_WANT": "otp"' in seen  # the dump really is the helper's environment
+    assert leaks(seen, CANARIES) == []
+    with pytest.raises(AgentError) as caught:
+        CommandInput([sys.executable, str(script), str(out), CANARIES[2]], timeout_s=30)
+    assert leaks(str(caught.value) + (caught.value.hint or ""), CANARIES) == []
+
+
+def test_canaries_never_reach_the_encrypted_store_in_plain(tmp_path: Path) -> None:
+    """Documents too large for one keyring item go to files: those hold ciphertext only, whatever the encoding."""
+    from agent.vault_store import SealedStore
+
+    store_dir = tmp_path / "store"
+    vault = Vault(MemoryKeyring(), backend_name="canary", ephemeral=False, timeout=5, store=SealedStore(store_dir))
+    snap = CredentialRef("sites", "site-snapshot", "https://canary.example")
+    big = json.dumps({"canaries": CANARIES, "padding": "p" * 3000})
+    vault.set_current(snap, Secret(big))
+    vault.stage(snap, Secret(big + CANARIES[3]))
+    files = list(store_dir.glob("*.sealed"))
+    assert files  # the large document really went to the store
+    assert vault.get(snap) == Secret(big)
+    for path in files:
+        data = path.read_bytes()
+        for encoding in ("utf-8", "latin-1"):
+            assert leaks(data.decode(encoding, errors="replace"), CANARIES) == []
+        assert leaks(data.decode("utf-16-le", errors="replace"), CANARIES) == []
