@@ -269,7 +269,7 @@ def _is_json(response: requests.Response) -> bool:
     return "json" in response.headers.get("Content-Type", "").casefold()
 
 
-def _unavailable(what: str, exc: requests.RequestException) -> DarajaUnavailableError:
+def unavailable_error(what: str, exc: requests.RequestException) -> DarajaUnavailableError:
     kind = (
         "timed out"
         if isinstance(exc, requests.Timeout)
@@ -647,7 +647,7 @@ class DarajaClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise _unavailable(f"OAuth, {self.environment}", exc) from None
+            raise unavailable_error(f"OAuth, {self.environment}", exc) from None
         log.debug("GET %s -> %s", path, response.status_code)
         return token_from_reply(response, self.environment, self.base_url)
 
@@ -667,7 +667,7 @@ class DarajaClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise _unavailable(what + " (it may or may not have been accepted)", exc) from None
+            raise unavailable_error(what + " (it may or may not have been accepted)", exc) from None
         log.debug("POST %s -> %s", path, response.status_code)
         return acceptance_from_reply(response, what)
 

@@ -9,17 +9,20 @@ tokens, fields and ResultURLs refused as the reference says; the portal's state 
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+import responses
 
 from agent.golive import daraja
 from agent.golive.daraja import (
     DarajaAuthError,
     DarajaClient,
+    DarajaConfigError,
     DarajaRequestError,
     DarajaTokenError,
     DarajaUnavailableError,
@@ -27,6 +30,7 @@ from agent.golive.daraja import (
     initiator_verdict,
     security_credential,
 )
+from agent.golive.initiator import check_initiator, fetch_certificate
 from agent.golive.receiver import ResultReceiver
 from agent.sandbox.daraja import CONSUMER_KEY, CONSUMER_SECRET
 from agent.sandbox.daraja.server import RunningDaraja, start_daraja
@@ -470,3 +474,114 @@ def test_the_mock_imports_nothing_of_the_agent_outside_the_sandbox() -> None:
             match = re.match(r"\s*(?:from|import)\s+(agent[\w.]*)", line)
             if match:
                 assert match.group(1).startswith("agent.sandbox"), f"{source.name}: {line.strip()}"
+
+
+# the end-to-end initiator check (agent.golive.initiator) -------------------------------------------------------
+
+
+def test_check_initiator_end_to_end_ok_and_2001(mock: RunningDaraja) -> None:
+    common = {
+        "environment": "sandbox",
+        "consumer_key": Secret(CONSUMER_KEY),
+        "consumer_secret": Secret(CONSUMER_SECRET),
+        "initiator": API_USER,
+        "short_code": SHORTCODE,
+        "base_url": mock.url,
+        "wait_seconds": WAIT,
+    }
+    good = check_initiator(password=Secret(API_PASSWORD), **common)  # type: ignore[arg-type]
+    assert good.verdict.status == "ok"
+    assert good.result is not None
+    assert good.result.result_code == "0"
+    mock.state.settings.update({"force_result_code": 2001})  # the demo's fault knob
+    bad = check_initiator(password=Secret(API_PASSWORD), **common)  # type: ignore[arg-type]
+    assert bad.verdict.status == "problem"
+    assert bad.verdict.code == "2001"
+
+
+def test_check_initiator_with_wrong_keys_is_an_auth_error(mock: RunningDaraja) -> None:
+    with pytest.raises(DarajaAuthError):
+        check_initiator(
+            environment="sandbox",
+            consumer_key=Secret(CONSUMER_KEY),
+            consumer_secret=Secret("WrongSecret00000"),
+            initiator=API_USER,
+            password=Secret(API_PASSWORD),
+            short_code=SHORTCODE,
+            base_url=mock.url,
+        )
+
+
+@responses.activate
+def test_check_initiator_on_real_daraja_is_unknown_and_sends_nothing() -> None:
+    check = check_initiator(
+        environment="production",
+        consumer_key=Secret("k" * 32),
+        consumer_secret=Secret("s" * 16),
+        initiator="shopapi",
+        password=Secret("Api#2030xyz"),
+        short_code="812345",
+    )
+    assert check.verdict.status == "unknown"
+    assert check.acceptance is None
+    assert len(responses.calls) == 0
+
+
+def test_fetch_certificate_only_from_loopback(mock: RunningDaraja) -> None:
+    assert fetch_certificate("sandbox", mock.url) == mock.certificate_pem()
+    with pytest.raises(DarajaConfigError):
+        fetch_certificate("sandbox", "https://developer.safaricom.co.ke")
+
+
+def test_register_an_app_over_the_control_surface(mock: RunningDaraja) -> None:
+    reply = requests.post(
+        mock.url + "/__sim/apps",
+        json={"consumer_key": "ShopOwnKey000000000000000000000A", "consumer_secret": "ShopOwnSecret001"},
+        timeout=5,
+    )
+    assert reply.status_code == 200
+    with client(mock) as c:
+        assert c.fetch_token(Secret("ShopOwnKey000000000000000000000A"), Secret("ShopOwnSecret001")).value
+    assert requests.post(mock.url + "/__sim/apps", json={"consumer_key": "x"}, timeout=5).status_code == 400
+
+
+def test_receiver_ignores_posts_outside_its_secret_prefix(receiver: ResultReceiver) -> None:
+    base = receiver.url.rsplit("/", 1)[0]
+    forged = requests.post(base + "/result", json={"Result": {"ResultCode": 0}}, timeout=5)
+    assert forged.status_code == 404
+    assert receiver.results() == []
+    real = requests.post(receiver.result_url, json={"Result": {"ResultCode": 0}}, timeout=5)
+    assert real.status_code == 200
+    assert [r.result_code for r in receiver.results()] == ["0"]
+
+
+# canary --------------------------------------------------------------------------------------------------------
+
+
+def test_canary_mock_flow_leaves_no_secret_in_logs(
+    mock: RunningDaraja, receiver: ResultReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    got = token(mock)
+    _, result = ts_query(mock, receiver)
+    assert result is not None
+    mock.state.settings.update({"rejection_reply": "401.002.01"})
+    mock.state.expire_tokens()
+    request = daraja.transaction_status_request(
+        initiator=API_USER,
+        credential=security_credential(Secret(API_PASSWORD), mock.certificate_pem()),
+        party_a=SHORTCODE,
+        result_url=receiver.result_url,
+        queue_timeout_url=receiver.timeout_url,
+        transaction_id="NEF61H8J60",
+    )
+    with client(mock) as c, pytest.raises(DarajaTokenError) as caught:
+        c.submit(request, got)
+    logged = "\n".join(r.getMessage() for r in caplog.records) + f"{caught.value} {caught.value.hint!r} {got!r}"
+    assert "/oauth/v1/generate" in logged  # werkzeug and the client did log, only never a secret
+    secrets = (CONSUMER_SECRET, got.value.reveal(), API_PASSWORD, request.credential.reveal())
+    for value in (CONSUMER_KEY, *secrets):
+        assert value not in logged
+    snapshot = str(mock.state.snapshot())  # the control surface lists app keys, never secrets or tokens
+    for value in secrets:
+        assert value not in snapshot

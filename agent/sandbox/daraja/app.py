@@ -26,7 +26,7 @@ import requests
 from flask import Flask, Response, current_app, request
 
 from agent.sandbox.daraja.keys import decrypt_credential
-from agent.sandbox.daraja.state import Callback, DarajaState
+from agent.sandbox.daraja.state import ENVIRONMENTS, PRODUCTS, App, Callback, DarajaState
 
 Mode = Literal["daraja", "test", "demo"]
 MODES: tuple[Mode, ...] = ("daraja", "test", "demo")
@@ -379,6 +379,27 @@ def sim_reset() -> Response:
     return _json_response({"ok": True})
 
 
+def sim_apps() -> Response:
+    """Register (or replace) a Daraja app: ``{"consumer_key", "consumer_secret", "environment"?, "products"?}``."""
+    refused = _control_only()
+    if refused:
+        return refused
+    spec = request.get_json(silent=True)
+    if not isinstance(spec, dict):
+        return _json_response({"error": "send a JSON object"}, 400)
+    key, secret = spec.get("consumer_key"), spec.get("consumer_secret")
+    environment = spec.get("environment", daraja().state.environment)
+    products = spec.get("products", sorted(PRODUCTS))
+    if not (isinstance(key, str) and key and isinstance(secret, str) and secret):
+        return _json_response({"error": "consumer_key and consumer_secret must be non-empty strings"}, 400)
+    if environment not in ENVIRONMENTS:
+        return _json_response({"error": "environment must be sandbox or production"}, 400)
+    if not isinstance(products, list) or not set(products) <= PRODUCTS:
+        return _json_response({"error": f"products must be a list of: {', '.join(sorted(PRODUCTS))}"}, 400)
+    daraja().state.register_app(App(key, secret, environment=environment, products=frozenset(products)))
+    return _json_response({"consumer_key": key, "environment": environment, "products": sorted(products)})
+
+
 def sim_expire_tokens() -> Response:
     refused = _control_only()
     if refused:
@@ -409,6 +430,7 @@ def create_app(state: DarajaState, *, mode: Mode = "test") -> Flask:
     app.add_url_rule("/__sim/state", "sim_state", sim_state, methods=["GET"])
     app.add_url_rule("/__sim/settings", "sim_settings", sim_settings, methods=["POST"])
     app.add_url_rule("/__sim/reset", "sim_reset", sim_reset, methods=["POST"])
+    app.add_url_rule("/__sim/apps", "sim_apps", sim_apps, methods=["POST"])
     app.add_url_rule("/__sim/expire-tokens", "sim_expire_tokens", sim_expire_tokens, methods=["POST"])
 
     @app.errorhandler(405)
