@@ -29,8 +29,9 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
+from agent.errors import VerificationError
 from agent.golive.daraja import Environment, daraja_config
-from agent.secret import Secret
+from agent.secret import MASK, Secret
 
 Status = Literal["ok", "problem", "warning", "unknown"]
 PaymentType = Literal["paybill", "till"]
@@ -88,7 +89,9 @@ class GoLiveFacts:
     ``profile_short_code``    the profile's organisation short code (a till owner's is the store number);
     ``verified_environment``  where an OAuth token was fetched with these keys; ``None`` = not checked (offline);
     ``initiator_short_code``  the organisation the profile's API operator was created in; ``None`` = unknown;
-    ``expected_initiator``    the profile's API operator user name; ``None`` = unknown.
+    ``expected_initiator``    the profile's API operator user name; ``None`` = unknown;
+    ``source``                "plugin" (doctor: values read back) or "plan" (go-live: values about to be pushed),
+                              only for the wording of the evidence.
     """
 
     settings: GoLiveSettings
@@ -98,6 +101,7 @@ class GoLiveFacts:
     verified_environment: Environment | None = None
     initiator_short_code: str | None = None
     expected_initiator: str | None = None
+    source: Literal["plugin", "plan"] = "plugin"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -492,7 +496,7 @@ def _initiator(facts: GoLiveFacts) -> Finding:
 def check_go_live(facts: GoLiveFacts) -> list[Finding]:
     """Every rule's finding, in a fixed order (see the module docstring). Pure: no I/O besides the cached config."""
     payment_type: str | None = facts.payment_type or facts.settings.identifier_type
-    return [
+    findings = [
         _credentials(facts),
         _environment(facts),
         _short_code(facts, payment_type),
@@ -503,8 +507,61 @@ def check_go_live(facts: GoLiveFacts) -> list[Finding]:
         _sandbox_credentials(facts),
         _initiator(facts),
     ]
+    if facts.source == "plan":
+        findings = [dataclasses.replace(f, evidence=_as_plan(f.evidence)) for f in findings]
+    return findings
+
+
+_PLAN_WORDING = (
+    ("The plugin's ", "The planned "),
+    ("The plugin has no ", "The plan has no "),
+    ("The plugin is set to ", "The plan sets "),
+    ("the plugin is set to ", "the plan sets "),
+)
+
+
+def _as_plan(evidence: str) -> str:
+    for plugin, plan in _PLAN_WORDING:
+        evidence = evidence.replace(plugin, plan)
+    return evidence
 
 
 def problems(findings: Iterable[Finding]) -> list[Finding]:
     """The findings that must stop a go-live (exit 5)."""
     return [f for f in findings if f.problem]
+
+
+class GoLiveInconsistencyError(VerificationError):
+    """The settings to push contradict each other or the profile (exit 5); nothing was written."""
+
+    def __init__(self, findings: Iterable[Finding]) -> None:
+        self.findings = problems(findings)
+        lines = "; ".join(f"{f.title}: {f.evidence}" for f in self.findings)
+        super().__init__(
+            f"Go-live stopped before writing anything ({len(self.findings)} inconsistent setting"
+            f"{'s' if len(self.findings) != 1 else ''}): {lines}",
+            hint=self.findings[0].fix if self.findings else None,
+        )
+
+
+def require_consistent(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings, unless one is a problem: then ``GoLiveInconsistencyError`` (exit 5) lists every problem."""
+    found = list(findings)
+    if problems(found):
+        raise GoLiveInconsistencyError(found)
+    return found
+
+
+def masked_plan(settings: GoLiveSettings) -> dict[str, str]:
+    """The settings by logical name for ``--dry-run``: every secret shown as the mask, unset values as "(not set)"."""
+    secret_fields = set(daraja_config()["golive"]["secret_fields"])
+    out: dict[str, str] = {}
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        if value is None or value == "":
+            out[field.name] = "(not set)"
+        elif field.name in secret_fields or isinstance(value, Secret):
+            out[field.name] = MASK
+        else:
+            out[field.name] = str(value)
+    return out

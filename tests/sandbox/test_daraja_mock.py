@@ -19,6 +19,7 @@ import requests
 import responses
 
 from agent.golive import daraja
+from agent.golive.checks import initiator_finding, token_finding
 from agent.golive.daraja import (
     DarajaAuthError,
     DarajaClient,
@@ -30,7 +31,7 @@ from agent.golive.daraja import (
     initiator_verdict,
     security_credential,
 )
-from agent.golive.initiator import check_initiator, fetch_certificate
+from agent.golive.initiator import REAL_DARAJA_UNKNOWN, InitiatorCheck, check_initiator, fetch_certificate
 from agent.golive.receiver import ResultReceiver
 from agent.sandbox.daraja import CONSUMER_KEY, CONSUMER_SECRET
 from agent.sandbox.daraja.server import RunningDaraja, start_daraja
@@ -585,3 +586,53 @@ def test_canary_mock_flow_leaves_no_secret_in_logs(
     snapshot = str(mock.state.snapshot())  # the control surface lists app keys, never secrets or tokens
     for value in secrets:
         assert value not in snapshot
+
+
+@pytest.mark.parametrize("mode", ["spike", "unreachable"])
+def test_query_outages_are_unavailable(mock: RunningDaraja, receiver: ResultReceiver, mode: str) -> None:
+    mock.state.settings.update({"query_mode": mode})
+    request = daraja.transaction_status_request(
+        initiator=API_USER,
+        credential=Secret("QUJD"),
+        party_a=SHORTCODE,
+        result_url=receiver.result_url,
+        queue_timeout_url=receiver.timeout_url,
+        transaction_id="NEF61H8J60",
+    )
+    with client(mock) as c, pytest.raises(DarajaUnavailableError):
+        c.submit(request, token(mock))
+
+
+def test_a_new_token_can_invalidate_the_old_one(mock: RunningDaraja, receiver: ResultReceiver) -> None:
+    first = token(mock)
+    token(mock)
+    assert mock.state.app_of_token(first.value.reveal()) is not None  # off by default
+    mock.state.settings.update({"invalidate_previous": True})
+    old = token(mock)
+    token(mock)
+    assert mock.state.app_of_token(old.value.reveal()) is None
+
+
+# doctor-facing findings (agent.golive.checks) ------------------------------------------------------------------
+
+
+def test_token_finding(mock: RunningDaraja) -> None:
+    urls = {"sandbox": mock.url}
+    key, secret = Secret(CONSUMER_KEY), Secret(CONSUMER_SECRET)
+    ok, verified = token_finding("sandbox", key, secret, base_urls=urls)
+    assert (ok.id, ok.status, verified) == ("golive.oauth", "ok", "sandbox")
+    bad, verified = token_finding("sandbox", key, Secret("WrongSecret00000"), base_urls=urls)
+    assert bad.status == "problem"
+    assert verified is None
+    assert "WrongSecret00000" not in bad.evidence + bad.fix
+    offline, _ = token_finding("sandbox", key, secret, offline=True)
+    assert offline.status == "unknown"
+    mock.state.settings.update({"oauth_mode": "waf_503"})
+    down, _ = token_finding("sandbox", key, secret, base_urls=urls, timeout=(2.0, 5.0))
+    assert down.status == "unknown"
+
+
+def test_initiator_finding_from_real_daraja_is_unknown() -> None:
+    finding = initiator_finding(InitiatorCheck(REAL_DARAJA_UNKNOWN))
+    assert finding.status == "unknown"
+    assert "asynchronous" in finding.evidence

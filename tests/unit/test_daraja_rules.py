@@ -338,3 +338,29 @@ def test_canary_findings_never_show_a_secret() -> None:
     for value in canaries.values():
         assert value not in text
     assert rules.problems(findings)
+
+
+def test_require_consistent_raises_exit_5_listing_every_problem() -> None:
+    f = facts(settings(short_code="174379", store_number="174379"))
+    with pytest.raises(rules.GoLiveInconsistencyError) as caught:
+        rules.require_consistent(check_go_live(f))
+    exc = caught.value
+    assert exc.exit_status == 5
+    assert {p.id for p in exc.findings} >= {"golive.short-code", "golive.sandbox-short-code"}
+    assert "before writing anything" in exc.message
+    assert exc.hint
+    planned = check_go_live(dataclasses.replace(f, source="plan"))
+    assert by_id(planned)["golive.short-code"].evidence.startswith("The planned business short code is 174379")
+    assert rules.require_consistent(check_go_live(facts())) == check_go_live(facts())
+
+
+def test_masked_plan_masks_every_secret() -> None:
+    plan = rules.masked_plan(settings(store_number=None))
+    assert plan["short_code"] == PROFILE
+    assert plan["environment"] == "production"
+    assert plan["store_number"] == "(not set)"
+    for field in ("consumer_key", "consumer_secret", "passkey", "initiator_password"):
+        assert plan[field] == "********"
+    text = json.dumps(plan)
+    for value in (OWN_KEY, OWN_SECRET, OWN_PASSKEY, "Api#Own2030x"):
+        assert value not in text

@@ -205,6 +205,10 @@ def _query(command_id: str, product: str) -> Response:
         return _bad_token(token)
     if product not in app.products:
         return error(401, "401.001", "Invalid Access Token")
+    if state.settings.query_mode == "spike":
+        return error(500, "500.003.02", "Error Occurred: Spike Arrest Violation")
+    if state.settings.query_mode == "unreachable":
+        return error(500, "500.003.1001", "Service is currently unreachable. Please try again later.")
     required = FIELDS[command_id]
     if "json" not in (request.content_type or "").casefold():
         return error(400, "400.002.02", f"Bad Request - Invalid {required[0]}")

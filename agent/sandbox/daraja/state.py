@@ -26,6 +26,7 @@ VerifyInitiator = Callable[[str, str, str, str], int]
 ENVIRONMENTS = ("sandbox", "production")
 PRODUCTS = frozenset({"oauth", "account_balance", "transaction_status"})
 OAUTH_MODES = ("ok", "bad_credentials_empty", "waf_503", "html_200", "no_token_200")
+QUERY_MODES = ("ok", "spike", "unreachable")
 REJECTION_REPLIES = ("404.001.03", "401.002.01")
 TOKEN_TTL_SECONDS = 3599
 
@@ -82,7 +83,8 @@ class MockSettings:
     ``force_result_code``   answer every query with this ResultCode (e.g. 2001), whatever the initiator;
     ``result_delay_seconds`` wait before POSTing the result; ``send_results`` false = never call back (§3.6);
     ``known_receipts``      None = every TransactionID exists; a list = others give 2032;
-    ``lock_after_failures`` after this many wrong credentials for one initiator, answer 8006 (None = never).
+    ``lock_after_failures`` after this many wrong credentials for one initiator, answer 8006 (None = never);
+    ``query_mode``          ok | spike (500 500.003.02 Spike Arrest) | unreachable (500 500.003.1001) for queries.
     """
 
     oauth_mode: str = "ok"
@@ -94,6 +96,7 @@ class MockSettings:
     send_results: bool = True
     known_receipts: list[str] | None = None
     lock_after_failures: int | None = None
+    query_mode: str = "ok"
 
     def update(self, values: dict[str, Any]) -> None:
         """Apply known keys after checking them all; ``ValueError`` names the first bad one."""
@@ -103,6 +106,8 @@ class MockSettings:
                 raise ValueError(f"unknown setting {key!r}")
             if key == "oauth_mode" and value not in OAUTH_MODES:
                 raise ValueError(f"oauth_mode must be one of {', '.join(OAUTH_MODES)}")
+            if key == "query_mode" and value not in QUERY_MODES:
+                raise ValueError(f"query_mode must be one of {', '.join(QUERY_MODES)}")
             if key == "rejection_reply" and value not in REJECTION_REPLIES:
                 raise ValueError(f"rejection_reply must be one of {', '.join(REJECTION_REPLIES)}")
             if key in ("expires_in_number", "invalidate_previous", "send_results") and not isinstance(value, bool):
