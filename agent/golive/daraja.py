@@ -701,7 +701,8 @@ def verify_consumer_credentials(
     """``fetch_token``; when the keys are refused, try the other environment once (§5.2 checker rules).
 
     If the other environment accepts them, ``DarajaWrongEnvironmentError`` says so; otherwise the first refusal is
-    raised. ``base_urls`` maps an environment to its loopback mock (an environment left out uses Safaricom's host).
+    raised. ``base_urls`` maps an environment to its loopback mock (an environment left out uses Safaricom's host);
+    the other environment is probed only when both are Safaricom's hosts or both are mocks.
     """
     env = check_environment(environment)
     urls = dict(base_urls or {})
@@ -716,9 +717,10 @@ def verify_consumer_credentials(
             retries=retries,
         )
     except DarajaAuthError as refused:
-        if not probe_other:
-            raise
         other = other_environment(env)
+        # Never mix the loopback mock with Safaricom's hosts: probe only when both are real or both are mocked.
+        if not probe_other or ((env in urls) != (other in urls)):
+            raise
         try:
             fetch_token(
                 other,

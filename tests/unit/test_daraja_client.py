@@ -563,3 +563,24 @@ def test_canary_no_key_secret_or_token_in_logs_or_errors(caplog: pytest.LogCaptu
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "/oauth/v1/generate" in logged  # the client did log, only not the secrets
     secrets_absent(logged + "\n".join(errors) + repr(token))
+
+
+@responses.activate
+def test_a_mocked_environment_is_never_probed_against_safaricom() -> None:
+    refusal = {"requestId": "1", "errorCode": "400.008.01", "errorMessage": "Invalid Authentication passed"}
+    responses.get("http://127.0.0.1:9" + OAUTH, json=refusal, status=400, content_type=JSON)
+    key, secret = creds()
+    with pytest.raises(DarajaAuthError):
+        verify_consumer_credentials("sandbox", key, secret, base_urls={"sandbox": "http://127.0.0.1:9"}, retries=0)
+    assert [c.request.url.split("?")[0] for c in responses.calls] == ["http://127.0.0.1:9" + OAUTH]
+
+
+@responses.activate
+def test_two_mocks_are_probed() -> None:
+    refusal = {"requestId": "1", "errorCode": "400.008.01", "errorMessage": "Invalid Authentication passed"}
+    responses.get("http://127.0.0.1:9" + OAUTH, json=refusal, status=400, content_type=JSON)
+    responses.get("http://127.0.0.1:10" + OAUTH, json={"access_token": TOKEN, "expires_in": "3599"}, content_type=JSON)
+    key, secret = creds()
+    urls = {"sandbox": "http://127.0.0.1:9", "production": "http://127.0.0.1:10"}
+    with pytest.raises(DarajaWrongEnvironmentError):
+        verify_consumer_credentials("sandbox", key, secret, base_urls=urls, retries=0)
