@@ -425,7 +425,10 @@ def security_credential(password: Secret, certificate_pem: bytes) -> Secret:
     if not password:
         raise DarajaConfigError("The initiator password is empty.")
     key = load_public_key(certificate_pem)
-    ciphertext = key.encrypt(password.reveal().encode("utf-8"), padding.PKCS1v15())
+    try:
+        ciphertext = key.encrypt(password.reveal().encode("utf-8"), padding.PKCS1v15())
+    except ValueError:
+        raise DarajaConfigError("The initiator password is too long to encrypt with this certificate.") from None
     return Secret(base64.b64encode(ciphertext).decode("ascii"))
 
 

@@ -483,6 +483,13 @@ def test_security_credential_refuses_a_non_rsa_certificate() -> None:
         security_credential(Secret("x"), b"not a certificate")
 
 
+def test_security_credential_refuses_an_oversized_password(rsa_key: rsa.RSAPrivateKey) -> None:
+    certificate = _certificate(rsa_key).public_bytes(serialization.Encoding.PEM)
+    with pytest.raises(DarajaConfigError) as caught:
+        security_credential(Secret("P" * 300), certificate)
+    assert "P" * 300 not in str(caught.value)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # results (§3.7)
 
