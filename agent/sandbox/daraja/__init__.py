@@ -9,7 +9,9 @@ routes), ``portal_adapter`` (the initiator check over a sandbox ``PortalState``)
 Routes: ``GET /oauth/v1/generate?grant_type=client_credentials`` (Basic auth), ``POST /mpesa/accountbalance/v1/query``
 and ``POST /mpesa/transactionstatus/v1/query`` (Bearer token; a synchronous acceptance, then the result POSTed to
 the loopback ``ResultURL`` from a background thread), ``GET /certificates/{Sandbox,Production}Certificate.cer``
-(the mock's public certificates, PEM), and in ``test``/``demo`` mode the ``/__sim/`` JSON control surface.
+(the mock's public certificates, PEM), and in ``test``/``demo`` mode the ``/__sim/`` JSON control surface:
+``GET /__sim/state``, ``POST /__sim/settings`` (the knobs of ``state.MockSettings``), ``POST /__sim/apps``,
+``POST /__sim/expire-tokens``, ``POST /__sim/reset``.
 """
 
 from __future__ import annotations
