@@ -401,15 +401,14 @@ def _basic(consumer_key: Secret, consumer_secret: Secret) -> str:
 
 def load_public_key(certificate: bytes) -> rsa.RSAPublicKey:
     """The RSA public key of an X.509 certificate (PEM or DER), or of a PEM ``PUBLIC KEY``."""
-    data = certificate.strip()
     key: Any
     try:
-        if b"-----BEGIN PUBLIC KEY-----" in data:
-            key = serialization.load_pem_public_key(data)
-        elif b"-----BEGIN" in data:
-            key = x509.load_pem_x509_certificate(data).public_key()
-        else:
-            key = x509.load_der_x509_certificate(data).public_key()
+        if b"-----BEGIN PUBLIC KEY-----" in certificate:
+            key = serialization.load_pem_public_key(certificate.strip())
+        elif b"-----BEGIN" in certificate:
+            key = x509.load_pem_x509_certificate(certificate.strip()).public_key()
+        else:  # DER is binary: never strip it (its last byte may look like whitespace)
+            key = x509.load_der_x509_certificate(certificate).public_key()
     except ValueError as exc:
         raise DarajaConfigError("The Daraja certificate cannot be read (not an X.509 certificate).") from exc
     if not isinstance(key, rsa.RSAPublicKey):

@@ -483,6 +483,28 @@ def test_security_credential_refuses_a_non_rsa_certificate() -> None:
         security_credential(Secret("x"), b"not a certificate")
 
 
+def test_der_certificates_ending_in_a_whitespace_byte_are_read_whole(rsa_key: rsa.RSAPrivateKey) -> None:
+    """DER is binary; a last byte such as 0x20 or 0x0a must not be stripped (this once failed at random)."""
+    for serial in range(1, 200):
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "apicrypt.test.invalid")])
+        now = dt.datetime.now(dt.UTC)
+        der = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(rsa_key.public_key())
+            .serial_number(serial)
+            .not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=1))
+            .sign(rsa_key, hashes.SHA256())
+            .public_bytes(serialization.Encoding.DER)
+        )
+        if der[-1:].isspace():
+            assert len(security_credential(Secret("x"), der).reveal()) == 344
+            return
+    pytest.skip("no DER certificate ending in a whitespace byte was made")
+
+
 def test_security_credential_refuses_an_oversized_password(rsa_key: rsa.RSAPrivateKey) -> None:
     certificate = _certificate(rsa_key).public_bytes(serialization.Encoding.PEM)
     with pytest.raises(DarajaConfigError) as caught:
