@@ -119,7 +119,7 @@ class PromptInput(HumanInput):
             except EOFError:
                 raise NeedsHumanError(
                     f"No {what} was typed (the input was closed).",
-                    hint="Run the command in a terminal, or choose another provider (--otp-provider command ...).",
+                    hint="Run the command in a terminal, or choose another provider (--codes-from command).",
                 ) from None
             if pattern.match(answer):
                 return Secret(answer)
@@ -173,7 +173,7 @@ class CommandInput(HumanInput):
         if not argv:
             raise UsageError(
                 "The command provider needs a program to run.",
-                hint="Set otp_command / captcha_command in the configuration file, or pass --otp-command.",
+                hint="Set otp_command / captcha_command in the configuration file, or pass --codes-command.",
             )
         self.argv = argv
         self.timeout_s = timeout_s
@@ -275,7 +275,7 @@ class SandboxInput(HumanInput):
         if not is_loopback_url(portal_url):
             raise UsageError(
                 f"The sandbox input provider only works with the local sandbox portal, not {portal_url}.",
-                hint="On a real portal use --captcha-provider/--otp-provider prompt, browser or command.",
+                hint="On a real portal use --captcha-from/--codes-from prompt, browser or command.",
             )
         self._control = SandboxControl(portal_url)
         self._error = SandboxControlError

@@ -23,8 +23,7 @@ from agent.context import Context
 from agent.errors import AgentError, ExitStatus
 from agent.portal.human import SandboxInput
 from agent.secret import Secret
-from agent.settings import Paths, load_config
-from agent.vault import open_vault
+from agent.settings import Paths
 from agent.workflows.plan import build_plan
 from agent.workflows.progress import RecordingReporter, Reporter
 
@@ -91,15 +90,9 @@ def demo_context(home: Path, portal_url: str, *, ui: str, headless: bool, report
     """The demo's context: state under ``home``, an in-memory vault, the sandbox as the human, its profile saved."""
     from agent.sandbox import runner
 
-    where = Paths.under(home).ensure()
-    cfg = load_config(where.config_file)
-    cfg.set_default_profile(DEMO_PROFILE["short_code"])
-    cfg.set_profile(DEMO_PROFILE["short_code"], {**DEMO_PROFILE, "portal_url": portal_url})
-    cfg.save()
-    return Context.build(
-        paths=where,
-        config=cfg,
-        vault=open_vault("memory"),
+    ctx = Context.build(
+        paths=Paths.under(home).ensure(),
+        vault_kind="memory",
         reporter=reporter,
         human=SandboxInput(portal_url),
         admin_password=lambda _prompt: Secret(runner.ADMIN_PASSWORD),
@@ -108,6 +101,10 @@ def demo_context(home: Path, portal_url: str, *, ui: str, headless: bool, report
         timeout_ms=15000,
         human_timeout_s=60,
     )
+    ctx.config.set_default_profile(DEMO_PROFILE["short_code"])
+    ctx.config.set_profile(DEMO_PROFILE["short_code"], {**DEMO_PROFILE, "portal_url": portal_url})
+    ctx.config.save()
+    return ctx
 
 
 def run_demo(*, ui: str = "classic", headless: bool = True, reporter: Reporter | None = None) -> DemoResult:
