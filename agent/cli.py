@@ -1,9 +1,10 @@
 """The command-line interface: the only module that imports click.
 
-Commands parse their options, call one workflow function, and render its result. All failures pass through one
-error boundary (``main``) that turns domain errors into a message, a hint and the documented exit status
-(``agent.errors.ExitStatus``); ``--debug`` adds the traceback. Heavy modules (Playwright, Flask) are imported
-inside the commands that need them, so ``mpesa-agent --help`` stays fast.
+Commands parse their options, build one ``agent.context.Context``, call one workflow function with it, render its
+result and return the result's exit status. Only ``main`` exits: it is the one error boundary that turns domain
+errors into a message, a hint and the documented exit status (``agent.errors.ExitStatus``); with ``--json`` the
+error is printed as JSON on stdout too; ``--debug`` adds the traceback. Heavy modules (Playwright, Flask) are
+imported inside the commands that need them, so ``mpesa-agent --help`` stays fast.
 
 Secrets are never accepted as option values: they come from a hidden prompt, ``--*-stdin`` or a documented
 environment variable.
@@ -17,12 +18,16 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
 
 from agent import __version__
 from agent.errors import AgentError, ExitStatus
+
+if TYPE_CHECKING:
+    from agent.context import Context
+    from agent.portal.human import HumanInput
 
 log = logging.getLogger("agent")
 
@@ -75,6 +80,37 @@ def emit(data: Any, human: Callable[[Any], None]) -> None:
         human(data)
 
 
+def context(reporter: Any = None, **setting_overrides: Any) -> Context:
+    """The run's context: paths and configuration from the environment, the vault opened on first use."""
+    from agent.context import Context
+
+    return Context.build(reporter=reporter, **setting_overrides)
+
+
+def human_input(
+    ctx: Context, portal_url: str, captcha_from: str | None, codes_from: str | None, codes_command: str | None
+) -> HumanInput:
+    """Who answers the portal's captcha and SMS codes: the flags, else the settings."""
+    from agent.errors import UsageError
+    from agent.portal.human import make_inputs
+    from agent.sandbox.input import INPUT_KINDS
+
+    s = ctx.settings
+    captcha_kind = captcha_from or s.captcha_provider
+    codes_kind = codes_from or s.otp_provider
+    if "browser" in (captcha_kind, codes_kind) and s.headless:
+        raise UsageError("The browser input needs a visible browser window.", hint="Add --headed.")
+    return make_inputs(
+        captcha_kind,
+        codes_kind,
+        portal_url=portal_url,
+        captcha_command=s.captcha_command,
+        otp_command=codes_command or s.otp_command,
+        timeout_s=float(s.human_timeout_s),
+        extra_kinds=INPUT_KINDS,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # config
 
@@ -87,9 +123,7 @@ def config_group() -> None:
 @config_group.command("path")
 def config_path() -> None:
     """Print where the configuration file and the agent's state live."""
-    from agent import settings
-
-    p = settings.paths()
+    p = context().paths
     click.echo(f"config file: {p.config_file}")
     click.echo(f"data dir:    {p.data_dir}")
     click.echo(f"state dir:   {p.state_dir}")
@@ -100,14 +134,13 @@ def config_path() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def config_show(as_json: bool) -> None:
     """Print the configuration in effect (file values merged over defaults)."""
-    from agent import settings
-
     STATE.json = as_json
-    cfg = settings.load_config()
+    ctx = context()
+    cfg = ctx.config
     data = {
         "path": str(cfg.path),
         "exists": cfg.path.exists(),
-        "settings": cfg.settings,
+        "settings": ctx.settings.as_dict(),
         "profiles": cfg.profiles,
         "sites": cfg.sites,
     }
@@ -128,7 +161,7 @@ def config_init(force: bool) -> None:
     """Create the configuration file from the commented example."""
     from agent.workflows.config import init_config
 
-    path = init_config(force=force)
+    path = init_config(context(), force=force)
     click.echo(f"Wrote {path}. Edit it, then run: mpesa-agent setup --dry-run")
 
 
@@ -233,7 +266,9 @@ INPUT_KINDS = click.Choice(["prompt", "browser", "command", "sandbox"])
     is_flag=True,
     help="Never ask: a missing input is an error that names it.",
 )
-@click.option("--resume", is_flag=True, help="Continue an interrupted setup (setup always does; this says so).")
+@click.option(
+    "--resume", "_resume", is_flag=True, help="Continue an interrupted setup (setup always does; this says so)."
+)
 @click.option("--captcha-from", type=INPUT_KINDS, help="Who types the captcha (default from settings: prompt).")
 @click.option("--codes-from", type=INPUT_KINDS, help="Who supplies SMS codes and the web operator's SMS.")
 @click.option("--codes-command", help="Program that prints the SMS code (with --codes-from command).")
@@ -257,7 +292,7 @@ def setup(
     headed: bool,
     dry_run: bool,
     non_interactive: bool,
-    resume: bool,
+    _resume: bool,
     captcha_from: str | None,
     codes_from: str | None,
     codes_command: str | None,
@@ -269,10 +304,8 @@ def setup(
     api_username: str | None,
     role_set: str | None,
     as_json: bool,
-) -> None:
+) -> ExitStatus:
     """Create and activate the web and API operators on your M-PESA Org Portal (resumable)."""
-    from agent.portal.human import make_inputs
-    from agent.vault import open_vault
     from agent.workflows.setup import SetupRequest, make_plan, run_setup
 
     STATE.json = as_json
@@ -285,50 +318,25 @@ def setup(
         "api_operator.username": api_username,
         "api_operator.role_set": role_set,
     }
-    request = SetupRequest(
-        profile=profile,
-        overrides=overrides,
-        portal_url=portal_url,
-        ui=ui,
-        headless=False if headed else None,
-        dry_run=dry_run,
-        interactive=interactive,
-    )
-    plan, merged = make_plan(request, ask_text)
+    request = SetupRequest(profile=profile, overrides=overrides, portal_url=portal_url, interactive=interactive)
+    ctx = context(StepPrinter(quiet=False), ui=ui, headless=False if headed else None)
+    plan = make_plan(ctx, request, ask_text)
     if dry_run:
         emit({"dry_run": True, "plan": plan.as_dict()}, _render_plan)
-        return
-    captcha_kind = captcha_from or str(merged["captcha_provider"])
-    codes_kind = codes_from or str(merged["otp_provider"])
-    if "browser" in (captcha_kind, codes_kind) and merged["headless"]:
-        from agent.errors import UsageError
-
-        raise UsageError("The browser input needs a visible browser window.", hint="Add --headed.")
-    human = make_inputs(
-        captcha_kind,
-        codes_kind,
-        portal_url=plan.portal_url,
-        captcha_command=str(merged["captcha_command"]),
-        otp_command=codes_command or str(merged["otp_command"]),
-        timeout_s=float(merged["human_timeout_s"]),
+        return ExitStatus.OK
+    ctx = ctx.replace(
+        human=human_input(ctx, plan.portal_url, captcha_from, codes_from, codes_command),
+        admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
     )
-    vault = open_vault()
-    printer = StepPrinter(quiet=False)
     if not as_json:
         click.echo(
             f"Setting up {plan.web.username} (web) and {plan.api.username} (API) on {plan.portal_url} "
-            f"for short code {plan.profile}. Credentials go to: {vault.backend_name}.",
+            f"for short code {plan.profile}. Credentials go to: {ctx.vault.backend_name}.",
             err=True,
         )
-    result = run_setup(
-        plan,
-        merged,
-        human=human,
-        vault=vault,
-        reporter=printer,
-        admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
-    )
+    result = run_setup(ctx, plan)
     emit(result.as_dict(), _render_setup)
+    return result.exit_status
 
 
 def _render_plan(data: dict[str, Any]) -> None:
@@ -384,13 +392,13 @@ def _render_setup(data: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
 def link_site(
     url: str, username: str | None, password_stdin: bool, force: bool, open_browser: bool, as_json: bool
-) -> None:
+) -> ExitStatus:
     """Link a WordPress site: find its REST API and M-PESA plugin, check an application password, keep it in the
     keyring."""
     from agent.workflows import sites
 
     STATE.json = as_json
-    printer = StepPrinter()
+    ctx = context(StepPrinter())
     if password_stdin:
         if not username:
             from agent.errors import UsageError
@@ -398,7 +406,7 @@ def link_site(
             raise UsageError("--password-stdin needs --username.", hint="Add --username YOUR_WP_LOGIN.")
         secret = read_secret_stdin("password")
     else:
-        prep = sites.prepare_link(url)
+        prep = sites.prepare_link(ctx, url)
         if prep.already_linked and not force:
             from agent.errors import ConflictError
 
@@ -432,8 +440,9 @@ def link_site(
         from agent.secret import Secret
 
         secret = Secret(click.prompt("Application password (as WordPress shows it)", hide_input=True, err=True))
-    result = sites.link_site(url, username or "", secret, force=force, reporter=printer)
+    result = sites.link_site(ctx, url, username or "", secret, force=force)
     emit(result.to_dict(), _render_link)
+    return ExitStatus.OK
 
 
 def _render_link(data: dict[str, Any]) -> None:
@@ -449,30 +458,31 @@ def _render_link(data: dict[str, Any]) -> None:
 @click.argument("url")
 @click.option("--revoke", is_flag=True, help="Also delete the application password on the site.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def unlink_site(url: str, revoke: bool, as_json: bool) -> None:
+def unlink_site(url: str, revoke: bool, as_json: bool) -> ExitStatus:
     """Forget a linked site (its link and its credentials in the keyring)."""
     from agent.workflows import sites
 
     STATE.json = as_json
-    result = sites.unlink_site(url, revoke)
+    result = sites.unlink_site(context(), url, revoke)
     emit(
         result.to_dict(),
         lambda d: click.echo(
             f"Unlinked {d['url']}" + ("; its application password was deleted on the site." if d["revoked"] else ".")
         ),
     )
+    return ExitStatus.OK
 
 
 @cli.command("sites")
 @click.option("--offline", is_flag=True, help="Do not contact the sites.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def sites_command(offline: bool, as_json: bool) -> None:
+def sites_command(offline: bool, as_json: bool) -> ExitStatus:
     """List the linked sites and their health."""
     from agent.workflows import sites
 
     STATE.json = as_json
-    found = sites.list_sites(check=not offline)
-    data = [s.to_dict() for s in found]
+    report = sites.sites_report(context(), check=not offline)
+    data = report.to_list()
 
     def human(items: list[dict[str, Any]]) -> None:
         if not items:
@@ -485,8 +495,7 @@ def sites_command(offline: bool, as_json: bool) -> None:
                 click.echo(f"  Next: {item['hint']}")
 
     emit(data, human)
-    if any(item["checked"] and not item["ok"] for item in data):
-        sys.exit(int(ExitStatus.SITE))
+    return report.exit_status
 
 
 @cli.command()
@@ -494,15 +503,14 @@ def sites_command(offline: bool, as_json: bool) -> None:
 @click.option("--site", help="Only this linked site (default: every linked site).")
 @click.option("--dry-run", is_flag=True, help="Show the change (secrets masked) and write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def push(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> None:
+def push(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> ExitStatus:
     """Put the API operator (initiator user name and password) into the sites' M-PESA plugin, then read it back."""
     from agent.workflows import sites
 
     STATE.json = as_json
-    report = sites.push(profile, site, dry_run, reporter=StepPrinter())
+    report = sites.push(context(StepPrinter()), profile, site, dry_run)
     emit(report.to_dict(), _render_push)
-    if not report.ok:
-        sys.exit(int(ExitStatus.SITE))
+    return report.exit_status
 
 
 def _render_push(data: dict[str, Any]) -> None:
@@ -571,22 +579,18 @@ def rotate(
     codes_command: str | None,
     admin_password_stdin: bool,
     as_json: bool,
-) -> None:
+) -> ExitStatus:
     """Change an operator's password (or the sites' application passwords) without ever losing a working one.
 
     The new password is kept as "pending" in the keyring before the portal sees it, pushed to every linked site,
     verified, then promoted; an interrupted rotation is finished with --resume.
     """
-    from agent import settings
-    from agent.portal.human import make_inputs
-    from agent.vault import open_vault
-    from agent.workflows.rotate import RotateRequest, run_rotation
+    from agent.workflows.rotation import RotateRequest, run_rotation
 
     STATE.json = as_json
-    cfg = settings.load_config()
-    merged = cfg.settings
-    prof = cfg.profile(profile)
-    portal_url = str(prof.get("portal_url") or merged["portal_url"])
+    ctx = context(StepPrinter(), headless=False if headed else None)
+    found = ctx.find_profile(profile)
+    portal_url = (found.portal_url if found else None) or ctx.settings.portal_url
     request = RotateRequest(
         profile=profile,
         operator=operator_kind,
@@ -596,24 +600,14 @@ def rotate(
         if_older_than=if_older_than,
         site_credentials=site_credentials,
         site=site,
-        headless=False if headed else None,
     )
-    human = make_inputs(
-        captcha_from or str(merged["captcha_provider"]),
-        codes_from or str(merged["otp_provider"]),
-        portal_url=portal_url,
-        captcha_command=str(merged["captcha_command"]),
-        otp_command=codes_command or str(merged["otp_command"]),
-        timeout_s=float(merged["human_timeout_s"]),
-    )
-    result = run_rotation(
-        request,
-        human=human,
-        vault=open_vault(),
-        reporter=StepPrinter(),
+    ctx = ctx.replace(
+        human=human_input(ctx, portal_url, captcha_from, codes_from, codes_command),
         admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
     )
+    result = run_rotation(ctx, request)
     emit(result.as_dict(), lambda d: click.echo(str(d.get("message") or d.get("action"))))
+    return result.exit_status
 
 
 @cli.command()
@@ -621,17 +615,24 @@ def rotate(
 @click.option("--site", help="Only this linked site (default: every linked site).")
 @click.option("--dry-run", is_flag=True, help="Show what would be restored.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def rollback(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> None:
+def rollback(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> ExitStatus:
     """Put back the plugin settings saved before the last push, where their password still works."""
-    from agent.vault import open_vault
-    from agent.workflows.rotate import rollback as rollback_workflow
+    from agent.workflows.rotation import rollback as rollback_workflow
 
     STATE.json = as_json
-    result = rollback_workflow(profile, site, vault=open_vault(), reporter=StepPrinter(), dry_run=dry_run)
-    data = result.as_dict()
-    emit(data, lambda d: click.echo(json.dumps(d, indent=2, default=str)))
-    if not result.ok:
-        sys.exit(int(ExitStatus.VERIFY))
+    result = rollback_workflow(context(StepPrinter()), profile, site, dry_run=dry_run)
+    emit(result.as_dict(), _render_rollback)
+    return result.exit_status
+
+
+def _render_rollback(data: dict[str, Any]) -> None:
+    for site in data["sites"]:
+        if site.get("restored") or site.get("planned"):
+            verb = "would be put back" if site.get("planned") else "put back"
+            click.echo(f"{site['url']}: {verb} on {site.get('username')}")
+        else:
+            click.echo(f"{site['url']}: not restored: {site.get('reason')}")
+    click.echo(data["message"])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -677,34 +678,33 @@ def _render_status(data: dict[str, Any], checklist: bool = False) -> None:
     click.echo("All good." if data["ok"] else "Something needs attention (see above).")
 
 
-def _status_command(profile: str | None, as_json: bool, offline: bool, checklist: bool) -> None:
+def _status_command(profile: str | None, as_json: bool, offline: bool, checklist: bool) -> ExitStatus:
     from agent.workflows.status import collect_status
 
     STATE.json = as_json
-    report = collect_status(profile, check_sites=not offline)
+    report = collect_status(context(), profile, check_sites=not offline)
     emit(report.as_dict(), lambda d: _render_status(d, checklist))
-    if report.exit_status != ExitStatus.OK:
-        sys.exit(int(report.exit_status))
+    return report.exit_status
 
 
 @cli.command()
 @click.option("--profile", help="Profile (organisation short code).")
 @click.option("--offline", is_flag=True, help="Do not contact the linked sites.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def status(profile: str | None, offline: bool, as_json: bool) -> None:
+def status(profile: str | None, offline: bool, as_json: bool) -> ExitStatus:
     """Is everything still right? Operators, password ages, linked sites and their plugin settings.
 
     Exit status: 0 all good, 5 something differs or expires soon, 7 a site problem (useful in cron).
     """
-    _status_command(profile, as_json, offline, checklist=False)
+    return _status_command(profile, as_json, offline, checklist=False)
 
 
 @cli.command()
 @click.option("--profile", help="Profile (organisation short code).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def doctor(profile: str | None, as_json: bool) -> None:
+def doctor(profile: str | None, as_json: bool) -> ExitStatus:
     """status, plus the go-live checklist that explains the usual causes of Daraja's 2001."""
-    _status_command(profile, as_json, offline=False, checklist=True)
+    return _status_command(profile, as_json, offline=False, checklist=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -747,7 +747,7 @@ def sandbox(port: int, shop_port: int, ui: str) -> None:
 @click.option("--ui", type=click.Choice(["classic", "current"]), default="classic", help="Portal generation.")
 @click.option("--headed", is_flag=True, help="Show the browser window.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def demo(ui: str, headed: bool, as_json: bool) -> None:
+def demo(ui: str, headed: bool, as_json: bool) -> ExitStatus:
     """See the whole job work on the built-in sandbox portal and shop (nothing is kept afterwards)."""
     from agent.workflows.demo import run_demo
 
@@ -758,8 +758,7 @@ def demo(ui: str, headed: bool, as_json: bool) -> None:
         )
     result = run_demo(ui=ui, headless=not headed, reporter=StepPrinter())
     emit(result.as_dict(), _render_demo)
-    if not result.ok:
-        sys.exit(int(ExitStatus.VERIFY))
+    return result.exit_status
 
 
 def _render_demo(data: dict[str, Any]) -> None:
@@ -790,7 +789,8 @@ def _render_demo(data: dict[str, Any]) -> None:
 # error boundary
 
 
-def _fail(status: ExitStatus, message: str, hint: str | None) -> NoReturn:
+def _fail(status: ExitStatus, message: str, hint: str | None, exc: BaseException | None = None) -> NoReturn:
+    """Say what happened and what to run next (stderr; with --json also as JSON on stdout), then exit."""
     from agent.secret import redact_text
 
     click.echo(f"Error: {redact_text(message)}", err=True)
@@ -800,15 +800,25 @@ def _fail(status: ExitStatus, message: str, hint: str | None) -> NoReturn:
         click.echo(redact_text(traceback.format_exc()), err=True)
     elif status == ExitStatus.ERROR:
         click.echo("Run again with --debug for the details.", err=True)
+    if STATE.json:
+        error = {
+            "ok": False,
+            "error": type(exc).__name__ if exc is not None else "Cancelled",
+            "message": redact_text(message),
+            "hint": redact_text(hint) if hint else None,
+            "exit_status": int(status),
+        }
+        click.echo(json.dumps(error, indent=2, sort_keys=True, default=str))
     sys.exit(int(status))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Entry point of the ``mpesa-agent`` console script: the single error boundary."""
+    """Entry point of the ``mpesa-agent`` console script: the single error boundary, and the only place that exits.
+    A command returns its result's exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     STATE.debug = "--debug" in args or bool(os.environ.get("MPESA_AGENT_DEBUG"))
     try:
-        cli.main(args=args, prog_name="mpesa-agent", standalone_mode=False)
+        status = cli.main(args=args, prog_name="mpesa-agent", standalone_mode=False)
     except click.exceptions.Abort:
         _fail(ExitStatus.NEEDS_HUMAN, "Cancelled.", "Run the same command again when you are ready.")
     except click.exceptions.ClickException as exc:
@@ -817,22 +827,25 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except AgentError as exc:
-        _fail(exc.exit_status, exc.message, exc.hint)
+        _fail(exc.exit_status, exc.message, exc.hint, exc)
     except KeyboardInterrupt:
         _fail(ExitStatus.NEEDS_HUMAN, "Interrupted.", "Run the same command again; finished steps are not redone.")
     except Exception as exc:  # noqa: BLE001 - the boundary: anything else is explained, never a raw traceback
-        status, message, hint = _translate_foreign(exc)
-        _fail(status, message, hint)
-    sys.exit(int(ExitStatus.OK))
+        status_, message, hint = _translate_foreign(exc)
+        _fail(status_, message, hint, exc)
+    sys.exit(int(status) if isinstance(status, int) else int(ExitStatus.OK))
 
 
 def _translate_foreign(exc: Exception) -> tuple[ExitStatus, str, str | None]:
-    """Map errors raised by wp_bridge (which knows nothing of exit codes) and truly unexpected ones."""
+    """A wp_bridge error that escaped a workflow (through the one translation, ``agent.workflows.edge``), or a
+    truly unexpected one."""
     from wp_bridge.errors import WPBridgeError
 
     if isinstance(exc, WPBridgeError):
-        status = {"auth": ExitStatus.AUTH, "verify": ExitStatus.VERIFY}.get(exc.kind, ExitStatus.SITE)
-        return status, exc.message, exc.hint
+        from agent.workflows.edge import from_wp
+
+        error = from_wp(exc)
+        return error.exit_status, error.message, error.hint
     return (
         ExitStatus.ERROR,
         f"Unexpected {type(exc).__name__}. Nothing already stored was removed.",

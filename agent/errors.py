@@ -18,6 +18,8 @@ code  name               meaning
 6     PORTAL_CHANGED     the portal did not look as expected (a screen or element is missing/renamed)
 7     SITE               the WordPress site or its M-PESA plugin has a problem
 8     CONFLICT           another operation is in flight (e.g. a rotation), resume or abandon it first
+9     PORTAL_REFUSED     the portal refused the request (its message says why: e.g. a Closed or Locked
+                         operator, a name taken, a validation message); not a bug
 ====  =================  ===========================================================================
 """
 
@@ -38,6 +40,7 @@ class ExitStatus(enum.IntEnum):
     PORTAL_CHANGED = 6
     SITE = 7
     CONFLICT = 8
+    PORTAL_REFUSED = 9
 
 
 class AgentError(Exception):
@@ -97,9 +100,9 @@ class PortalChangedError(AgentError):
 
 
 class PortalError(AgentError):
-    """The portal answered with an error we understand (e.g. a validation message)."""
+    """The portal refused what was asked and said why (e.g. a validation message, a Closed operator)."""
 
-    exit_status = ExitStatus.ERROR
+    exit_status = ExitStatus.PORTAL_REFUSED
 
 
 class SiteError(AgentError):

@@ -1,10 +1,9 @@
-"""M-PESA gateway plugin adapters, declared as data in ``config/plugins.toml``.
+"""M-PESA gateway plugin adapters, declared as data in ``wp_bridge/plugins.toml``.
 
-How the table is found: callers may pass the parsed table (``load_adapters(table)``), e.g. the agent's
-``agent.resources.load_toml("plugins.toml")``; without one, wp_bridge reads ``plugins.toml`` itself from the
-``mpesa_agent_config`` data package, located with ``importlib`` exactly like ``agent/resources.py`` does (wp_bridge
-must not import the agent). Code lives here only where data cannot say it: identifying a plugin by its settings
-fingerprint, and encoding/comparing values by field type.
+How the table is found: callers may pass a parsed table (``load_adapters(table)``); without one, wp_bridge reads
+its own ``plugins.toml``, shipped inside the package as package data (``importlib.resources``), so wp_bridge needs
+nothing of the agent, not even its data package. Code lives here only where data cannot say it: identifying a plugin
+by its settings fingerprint, and encoding/comparing values by field type.
 
 A plugin is identified by the key set of its REST ``settings`` (several plugins share the id ``mpesa``); an
 unknown key set, or a known plugin marked ``supported = false``, is refused by name with the reason.
@@ -15,15 +14,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib.util
+import importlib.resources
 import tomllib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from wp_bridge.errors import UnsupportedPluginError
 
-CONFIG_PACKAGE = "mpesa_agent_config"
 FIELD_TYPES = frozenset({"text", "password", "select", "checkbox", "multiselect"})
 REQUIRED_FIELDS = ("initiator_username", "initiator_password")
 
@@ -77,19 +74,10 @@ def settings_fingerprint(keys: Iterable[str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def _config_file(name: str) -> Path:
-    spec = importlib.util.find_spec(CONFIG_PACKAGE)
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(location) / name
-        if candidate.is_file():
-            return candidate
-    raise RuntimeError(f"The data file {name} of {CONFIG_PACKAGE} is not installed; reinstall mpesa-agent.")
-
-
 @functools.cache
 def _shipped_adapters() -> tuple[PluginAdapter, ...]:
-    with _config_file("plugins.toml").open("rb") as fh:
-        return parse_adapters(tomllib.load(fh))
+    text = importlib.resources.files("wp_bridge").joinpath("plugins.toml").read_text(encoding="utf-8")
+    return parse_adapters(tomllib.loads(text))
 
 
 def load_adapters(table: Mapping[str, Any] | None = None) -> tuple[PluginAdapter, ...]:

@@ -1,16 +1,17 @@
-"""Create and inspect the user configuration file."""
+"""``mpesa-agent config init``: create the user configuration file from the commented example."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from agent import resources, settings
+from agent import resources
+from agent.context import Context
 from agent.errors import ConflictError
 
 
-def init_config(*, force: bool = False) -> Path:
+def init_config(ctx: Context, *, force: bool = False) -> Path:
     """Write the commented example configuration to the user's config file; refuse to overwrite unless forced."""
-    path = settings.paths().ensure().config_file
+    path = ctx.paths.ensure().config_file
     if path.exists() and not force:
         raise ConflictError(
             f"{path} exists already; nothing was changed.",

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
 
-from agent import settings
-from agent.errors import AgentError
+from agent.context import Context
+from agent.errors import AgentError, ExitStatus
 from agent.sandbox.input import SandboxInput
 from agent.secret import Secret
-from agent.vault import open_vault
+from agent.settings import Paths
 from agent.workflows.plan import build_plan
 from agent.workflows.progress import RecordingReporter, Reporter
 
@@ -68,68 +68,74 @@ class DemoResult:
     def ok(self) -> bool:
         return bool(self.push.get("ok")) and all(op["status"] == "Active" for op in self.operators)
 
+    @property
+    def exit_status(self) -> ExitStatus:
+        return ExitStatus.OK if self.ok else ExitStatus.VERIFY
+
     def as_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "ok": self.ok}
+        return {**dataclasses.asdict(self), "ok": self.ok, "exit_status": int(self.exit_status)}
 
 
 @contextlib.contextmanager
-def _private_state() -> Iterator[str]:
-    """Point the agent's state at a temp dir (and the vault at memory) for the duration; remove it afterwards."""
-    saved = {k: os.environ.get(k) for k in (settings.HOME_ENV, settings.CONFIG_ENV, "MPESA_AGENT_VAULT")}
-    home = tempfile.mkdtemp(prefix="mpesa-agent-demo-")
-    os.environ[settings.HOME_ENV] = home
-    os.environ.pop(settings.CONFIG_ENV, None)
-    os.environ["MPESA_AGENT_VAULT"] = "memory"
+def _temporary_home() -> Iterator[Path]:
+    """A private temporary home for the demo's configuration and journals, removed afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="mpesa-agent-demo-"))
     try:
         yield home
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         shutil.rmtree(home, ignore_errors=True)
 
 
+def demo_context(home: Path, portal_url: str, *, ui: str, headless: bool, reporter: Reporter) -> Context:
+    """The demo's context: state under ``home``, an in-memory vault, the sandbox as the human, its profile saved."""
+    from agent.sandbox import runner
+
+    ctx = Context.build(
+        paths=Paths.under(home).ensure(),
+        vault_kind="memory",
+        reporter=reporter,
+        human=SandboxInput(portal_url),
+        admin_password=lambda _prompt: Secret(runner.ADMIN_PASSWORD),
+        ui=ui,
+        headless=headless,
+        timeout_ms=15000,
+        human_timeout_s=60,
+    )
+    ctx.config.set_default_profile(DEMO_PROFILE["short_code"])
+    ctx.config.set_profile(DEMO_PROFILE["short_code"], {**DEMO_PROFILE, "portal_url": portal_url})
+    ctx.config.save()
+    return ctx
+
+
 def run_demo(*, ui: str = "classic", headless: bool = True, reporter: Reporter | None = None) -> DemoResult:
+    """The whole job on the sandbox with a throw-away home and vault (the caller's environment is not touched)."""
     from agent.sandbox import runner
     from agent.workflows import sites, status
     from agent.workflows.setup import run_setup
 
     recorder = RecordingReporter(reporter)
     phases: dict[str, float] = {}
-    with _private_state(), runner.start(ui=ui, mode="demo") as sandbox:
-        vault = open_vault("memory")
+    with _temporary_home() as home, runner.start(ui=ui, mode="demo") as sandbox:
+        ctx = demo_context(home, sandbox.portal_url, ui=ui, headless=headless, reporter=recorder)
         recorder.info(f"Sandbox portal: {sandbox.portal_url}   sandbox shop: {sandbox.shop_url}")
-        recorder.info(f"Vault: {vault.backend_name} (the demo never touches your keyring)")
-        cfg = settings.load_config()
-        cfg.data["default_profile"] = DEMO_PROFILE["short_code"]
-        cfg.set_profile(DEMO_PROFILE["short_code"], {**DEMO_PROFILE, "portal_url": sandbox.portal_url})
-        cfg.save()
+        recorder.info(f"Vault: {ctx.vault.backend_name} (the demo never touches your keyring)")
         plan = build_plan(DEMO_PROFILE, portal_url=sandbox.portal_url)
-        merged = {**cfg.settings, "ui": ui, "headless": headless, "timeout_ms": 15000, "human_timeout_s": 60}
 
         started = time.monotonic()
-        setup_result = run_setup(
-            plan,
-            merged,
-            human=SandboxInput(sandbox.portal_url),
-            vault=vault,
-            reporter=recorder,
-            admin_password=lambda _p: Secret(runner.ADMIN_PASSWORD),
-        )
+        setup_result = run_setup(ctx, plan)
         phases["setup"] = time.monotonic() - started
 
         started = time.monotonic()
         recorder.start("link-site", f"Link the shop {sandbox.shop_url}")
         app_password = _demo_app_password(sandbox.shop_url)
-        link = sites.link_site(sandbox.shop_url, runner.SANDBOX_SHOP_USER, app_password, vault=vault)
+        quiet = ctx.replace(reporter=RecordingReporter())
+        link = sites.link_site(quiet, sandbox.shop_url, runner.SANDBOX_SHOP_USER, app_password)
         recorder.finish("link-site", "ok", f"{link.to_dict().get('plugin') or 'plugin found'}")
         phases["link-site"] = time.monotonic() - started
 
         started = time.monotonic()
         recorder.start("push", "Push the API operator into the shop's M-PESA plugin")
-        report = sites.push(DEMO_PROFILE["short_code"], vault=vault)
+        report = sites.push(quiet, DEMO_PROFILE["short_code"])
         if not report.ok:
             problem = next((s.problem for s in report.sites if not s.ok), "unknown")
             recorder.finish("push", "failed", str(problem))
@@ -138,7 +144,7 @@ def run_demo(*, ui: str = "classic", headless: bool = True, reporter: Reporter |
         phases["push"] = time.monotonic() - started
 
         started = time.monotonic()
-        report_status = status.collect_status(DEMO_PROFILE["short_code"], vault=vault)
+        report_status = status.collect_status(quiet, DEMO_PROFILE["short_code"])
         phases["status"] = time.monotonic() - started
 
         operators = [op.as_dict() for op in (setup_result.web, setup_result.api) if op is not None]

@@ -23,26 +23,40 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from agent import passwords
-from agent.errors import AgentError, AuthError, PortalChangedError, PortalError, UsageError, VerificationError
-from agent.journal import Journal, checkpoint
+from agent.context import Context, PasswordSource
+from agent.errors import AuthError, ExitStatus, NeedsHumanError, PortalError, UsageError, VerificationError
+from agent.journal import Journal
 from agent.portal.flows import LoginResult, OperatorRow, Portal
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault
 from agent.workflows.plan import OperatorPlan, SetupPlan
 from agent.workflows.progress import Reporter
+from agent.workflows.steps import StepRunner, StepSpec, Workflow
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 ACTIVE = "Active"
 PENDING_ACTIVE = "Pending Active"
 
-PasswordSource = Callable[[str], Secret]  # (prompt) -> Secret ; raises NeedsHumanError when none can be had
+#: The steps of setup and the checkpoints inside them (the e2e crash suite kills the agent at each one).
+SETUP = Workflow(
+    "setup",
+    (
+        StepSpec("admin-login", ("admin-login:done",)),
+        StepSpec("web-operator", ("web-operator:before-submit", "web-operator:after-submit", "web-operator:done")),
+        StepSpec("api-operator", ("api-operator:before-submit", "api-operator:after-submit", "api-operator:done")),
+        StepSpec(
+            "web-activation",
+            ("web-activation:sms-read", "web-activation:after-change", "web-activation:done"),
+        ),
+        StepSpec("api-password", ("api-password:staged", "api-password:after-set", "api-password:done")),
+        StepSpec("verify"),
+    ),
+)
 
 
 @dataclasses.dataclass
@@ -70,10 +84,15 @@ class SetupResult:
     def ok(self) -> bool:
         return bool(self.web and self.api and self.web.status == ACTIVE and self.api.status == ACTIVE)
 
+    @property
+    def exit_status(self) -> ExitStatus:
+        return ExitStatus.OK if self.ok else ExitStatus.VERIFY
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
             "ok": self.ok,
+            "exit_status": int(self.exit_status),
             "web_operator": self.web.as_dict() if self.web else None,
             "api_operator": self.api.as_dict() if self.api else None,
             "steps": self.steps,
@@ -100,62 +119,38 @@ class SetupRun:
         vault: Vault,
         reporter: Reporter,
         admin_password: PasswordSource,
-        journal: Journal | None = None,
+        journal: Journal,
     ) -> None:
         self.plan = plan
         self.portal = portal
         self.vault = vault
         self.reporter = reporter
         self.admin_password_source = admin_password
-        self.journal = journal or Journal(f"setup-{plan.profile}")
+        self.journal = journal
+        self.steps = StepRunner(SETUP, journal, reporter, session_expired=portal.session_expired)
         self.refs = refs(plan)
         self.warnings: list[str] = []
 
-    @contextmanager
-    def step(self, key: str, title: str) -> Iterator[None]:
-        self.reporter.start(key, title)
-        try:
-            yield
-        except AgentError as exc:
-            self.journal.failed(key, error=type(exc).__name__)
-            self.reporter.finish(key, "failed", exc.message)
-            raise
-
     # -- the whole job ---------------------------------------------------------------------------------------
     def run(self) -> SetupResult:
-        plan = self.plan
+        plan, steps = self.plan, self.steps
         self.journal.record("setup", "start", plan=plan.as_dict())
         web_row: OperatorRow
         api_row: OperatorRow
-        with self.step("admin-login", f"Log in as the Business Administrator {plan.admin_username}"):
+        with steps.step("admin-login", f"Log in as the Business Administrator {plan.admin_username}"):
             self._admin_login()
-        with self.step("web-operator", f"Web operator {plan.web.username}"):
-            web_row = self._relogin_on_expiry(lambda: self._ensure_operator(plan.web), self._admin_login)
-        with self.step("api-operator", f"API operator {plan.api.username}"):
-            api_row = self._relogin_on_expiry(lambda: self._ensure_operator(plan.api), self._admin_login)
-        with self.step("web-activation", f"Activate the web operator {plan.web.username}"):
+        with steps.step("web-operator", f"Web operator {plan.web.username}"):
+            web_row = steps.relogin_on_expiry(lambda: self._ensure_operator(plan.web), self._admin_login)
+        with steps.step("api-operator", f"API operator {plan.api.username}"):
+            api_row = steps.relogin_on_expiry(lambda: self._ensure_operator(plan.api), self._admin_login)
+        with steps.step("web-activation", f"Activate the web operator {plan.web.username}"):
             web_row = self._activate_web(web_row)
-        with self.step("api-password", f"Set the API operator's password (as {plan.web.username})"):
-            api_row = self._relogin_on_expiry(lambda: self._set_api_password(api_row), self._login_web)
-        with self.step("verify", "Read both operators back from the portal"):
+        with steps.step("api-password", f"Set the API operator's password (as {plan.web.username})"):
+            api_row = steps.relogin_on_expiry(lambda: self._set_api_password(api_row), self._login_web)
+        with steps.step("verify", "Read both operators back from the portal"):
             web_out, api_out = self._verify()
         self.journal.record("setup", "finish", web=web_out.status, api=api_out.status)
         return SetupResult(plan.profile, web_out, api_out, [], self.warnings)
-
-    def _relogin_on_expiry(self, action: Callable[[], T], relogin: Callable[[], None]) -> T:
-        """Run ``action``; if the portal session expired meanwhile, log in again once and run it again.
-
-        Safe because every action checks the portal before it changes anything.
-        """
-        try:
-            return action()
-        except (PortalChangedError, PortalError):
-            if not self.portal.session_expired():
-                raise
-            log.info("the portal session expired; logging in again")
-            self.reporter.info("The portal session expired; logging in again.")
-            relogin()
-            return action()
 
     # -- steps -----------------------------------------------------------------------------------------------
     def _admin_login(self) -> None:
@@ -178,7 +173,7 @@ class SetupRun:
         if stored is None:
             self.vault.set_current(ref, password, note="accepted by the portal at login")
         self.journal.done("admin-login")
-        checkpoint("admin-login:done")
+        self.steps.checkpoint("admin-login:done")
         self.reporter.finish("admin-login", "ok", "logged in")
 
     def _ensure_operator(self, op: OperatorPlan) -> OperatorRow:
@@ -189,10 +184,10 @@ class SetupRun:
             self.journal.record(key, "note", reconciled="not found after interrupted submit")
         if row is None:
             self.journal.intent(key, username=op.username, channel=op.channel, roles=list(op.roles))
-            checkpoint(f"{key}:before-submit")
+            self.steps.checkpoint(f"{key}:before-submit")
             try:
                 self.portal.create_operator(op)
-                checkpoint(f"{key}:after-submit")
+                self.steps.checkpoint(f"{key}:after-submit")
             except (PortalError, VerificationError) as exc:
                 # The answer was lost or an error page came after Submit: the grid tells whether it committed.
                 row = self.portal.find_operator(op.username)
@@ -206,7 +201,7 @@ class SetupRun:
                     hint="Run setup again in a few minutes; it will look for it before creating anything.",
                 )
             self.journal.done(key, status=row.status)
-            checkpoint(f"{key}:done")
+            self.steps.checkpoint(f"{key}:done")
             self.reporter.finish(key, "ok", f"created ({row.status})")
         else:
             self._check_existing(op, row)
@@ -242,8 +237,8 @@ class SetupRun:
             if self.vault.get(ref) is None:
                 raise AuthError(
                     f"The web operator {plan.username} is already Active, but its password is not in the vault.",
-                    hint="Have the Business Administrator use Reset Password on it in the portal, or put its "
-                    "password in the vault: mpesa-agent setup --web-password-stdin.",
+                    hint="Have the Business Administrator use Reset Password on it in the portal (its next login is "
+                    "a first login again), then run mpesa-agent setup again.",
                 )
             self.reporter.finish("web-activation", "skipped", "already Active")
             return row
@@ -259,7 +254,7 @@ class SetupRun:
         if creds.username.lower() != plan.username.lower():
             raise UsageError(f"The SMS is for {creds.username}, not for {plan.username}.")
         self.vault.set_current(ref, creds.password, note="temporary password from the portal's SMS")
-        checkpoint("web-activation:sms-read")
+        self.steps.checkpoint("web-activation:sms-read")
         self.portal.logout()
         result = self.portal.login(self.plan.profile, plan.username, creds.password, purpose="web operator first login")
         if result is not LoginResult.FIRST_LOGIN:
@@ -269,7 +264,7 @@ class SetupRun:
         self.vault.stage(ref, new, note="first-login password, submitted to the portal")
         self.journal.intent("web-activation", username=plan.username)
         questions = self.portal.first_login_change(creds.password, new, answers)
-        checkpoint("web-activation:after-change")
+        self.steps.checkpoint("web-activation:after-change")
         self.vault.promote(ref)
         self.vault.set_current(
             self.refs["web-security"],
@@ -286,7 +281,7 @@ class SetupRun:
             note="security questions",
         )
         self.journal.done("web-activation", username=plan.username)
-        checkpoint("web-activation:done")
+        self.steps.checkpoint("web-activation:done")
         self.reporter.finish("web-activation", "ok", "password changed; security questions set")
         return dataclasses.replace(row, status=ACTIVE)
 
@@ -316,9 +311,9 @@ class SetupRun:
         if pending is None:
             self.vault.stage(ref, new, note="API operator password, submitted to the portal")
         self.journal.intent("api-password", username=plan.username)
-        checkpoint("api-password:staged")
+        self.steps.checkpoint("api-password:staged")
         self.portal.set_api_password(plan.username, new)
-        checkpoint("api-password:after-set")
+        self.steps.checkpoint("api-password:after-set")
         after = self.portal.find_operator(plan.username)
         if after is None or after.status != ACTIVE:
             raise VerificationError(
@@ -328,7 +323,7 @@ class SetupRun:
             )
         self.vault.promote(ref)
         self.journal.done("api-password", username=plan.username)
-        checkpoint("api-password:done")
+        self.steps.checkpoint("api-password:done")
         self.reporter.finish("api-password", "ok", "password set; operator Active")
         return after
 
@@ -362,63 +357,63 @@ class SetupRun:
         return web, api
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class SetupRequest:
-    """Everything ``mpesa-agent setup`` was asked to do (no secrets)."""
+    """Everything ``mpesa-agent setup`` was asked to do (no secrets). Settings such as ``ui`` and ``headless`` are
+    in the context (the CLI puts its flags there)."""
 
     profile: str | None
     overrides: dict[str, Any]
     portal_url: str | None = None
-    ui: str | None = None
-    headless: bool | None = None
-    dry_run: bool = False
     interactive: bool = True
 
 
-def make_plan(request: SetupRequest, ask: Callable[[str], str] | None) -> tuple[SetupPlan, dict[str, Any]]:
-    """The validated plan and the settings in effect (config file merged with the request)."""
-    from agent import settings
+def make_plan(ctx: Context, request: SetupRequest, ask: Callable[[str], str] | None) -> SetupPlan:
+    """The validated plan: the profile (if any) with the request's overrides, asking for what is missing when
+    interactive. The portal: ``--portal-url``, else the profile's ``portal_url``, else the settings'."""
     from agent.workflows.plan import build_plan
 
-    cfg = settings.load_config()
-    merged = cfg.settings
-    profile = cfg.profile(request.profile)
-    portal_url = request.portal_url or str(profile.get("portal_url") or merged["portal_url"])
-    plan = build_plan(
-        profile, portal_url=portal_url, overrides=request.overrides, ask=ask if request.interactive else None
+    profile = ctx.find_profile(request.profile)
+    if request.profile and profile is None:
+        ctx.profile(request.profile)  # raises, naming the profiles there are
+    table = profile.as_table() if profile else {}
+    portal_url = request.portal_url or (profile.portal_url if profile else None) or ctx.settings.portal_url
+    return build_plan(
+        table, portal_url=portal_url, overrides=request.overrides, ask=ask if request.interactive else None
     )
-    if request.ui:
-        merged["ui"] = request.ui
-    if request.headless is not None:
-        merged["headless"] = request.headless
-    return plan, merged
 
 
-def run_setup(
-    plan: SetupPlan,
-    merged_settings: dict[str, Any],
-    *,
-    human: Any,
-    vault: Vault,
-    reporter: Reporter,
-    admin_password: PasswordSource,
-    browser: Any = None,
-) -> SetupResult:
-    """Open the portal and run every step that is not done yet (``browser``: a running Playwright browser to use)."""
-    from agent.portal.session import PortalOptions, portal_session
+def portal_options(ctx: Context, portal_url: str) -> Any:
+    """The portal session's options from the context's settings."""
+    from agent.portal.session import PortalOptions
+
+    s = ctx.settings
+    return PortalOptions(
+        url=portal_url, ui=s.ui, headless=s.headless, timeout_ms=s.timeout_ms, human_timeout_s=s.human_timeout_s
+    )
+
+
+def _no_admin_password(prompt: str) -> Secret:
+    raise NeedsHumanError(
+        f"{prompt} is needed and this run has no way to ask for it.",
+        hint="Run mpesa-agent setup at a terminal, or pass --admin-password-stdin.",
+    )
+
+
+def run_setup(ctx: Context, plan: SetupPlan) -> SetupResult:
+    """Open the portal and run every step that is not done yet. Uses ``ctx.human`` for captchas and SMS codes,
+    ``ctx.admin_password`` for the Business Administrator's password (when the vault has none) and ``ctx.browser``
+    when set (a running Playwright browser)."""
+    from agent.portal.session import portal_session
     from agent.workflows.progress import RecordingReporter
 
-    recorder = RecordingReporter(reporter)
-    journal = Journal(f"setup-{plan.profile}")
-    options = PortalOptions(
-        url=plan.portal_url,
-        ui=str(merged_settings["ui"]),
-        headless=bool(merged_settings["headless"]),
-        timeout_ms=int(merged_settings["timeout_ms"]),
-        human_timeout_s=int(merged_settings["human_timeout_s"]),
-    )
-    with journal.lock(), portal_session(options, human, browser=browser) as portal:
-        run = SetupRun(plan, portal, vault, recorder, admin_password, journal)
+    recorder = RecordingReporter(ctx.reporter)
+    journal = ctx.journal(f"setup-{plan.profile}")
+    with (
+        journal.lock(),
+        portal_session(portal_options(ctx, plan.portal_url), ctx.require_human(), browser=ctx.browser) as portal,
+    ):
+        run = SetupRun(plan, portal, ctx.vault, recorder, ctx.admin_password or _no_admin_password, journal)
         result = run.run()
     result.steps = recorder.as_list()
     return result

@@ -18,10 +18,10 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from agent import settings
-from agent.errors import ExitStatus
+from agent.context import Context
+from agent.errors import AgentError, ExitStatus
 from agent.journal import Journal
-from agent.vault import CredentialRef, Vault, open_vault
+from agent.vault import CredentialRef, Vault
 
 GO_LIVE_CHECKLIST = (
     (
@@ -101,9 +101,8 @@ class StatusReport:
         return {**dataclasses.asdict(self), "ok": self.ok, "exit_status": int(self.exit_status)}
 
 
-def _last_seen(profile: str) -> dict[str, str]:
+def _last_seen(journal: Journal) -> dict[str, str]:
     """The operators' statuses recorded by the last finished setup (user name → status)."""
-    journal = Journal(f"setup-{profile}")
     seen: dict[str, str] = {}
     plan_users: dict[str, str] = {}
     for entry in journal.entries():
@@ -160,43 +159,54 @@ def operator_status(
     return OperatorStatus(kind, username, current is not None, seen, set_at, age, expiry, "pending" in info, problems)
 
 
-def collect_status(
-    profile_name: str | None = None, *, vault: Vault | None = None, check_sites: bool = True
-) -> StatusReport:
+def _site_health(ctx: Context, site: Any, short_code: str | None, profile_key: str | None, check: bool) -> SiteHealth:
     from agent.workflows import sites as sites_workflow
 
-    cfg = settings.load_config()
-    vault = vault or open_vault()
-    profile = cfg.profile(profile_name)
-    short_code = str(profile.get("short_code") or profile_name or cfg.default_profile_name() or "") or None
-    max_age = int(cfg.settings["password_max_age_days"])
+    link = site.link.to_dict()
+    matches: bool | None = None
+    problem, hint = site.problem, site.hint
+    if site.ok and short_code and profile_key and check:
+        try:
+            report = sites_workflow.push(ctx.replace(reporter=_quiet()), profile_key, site=site.link.url, dry_run=True)
+            outcome = report.sites[0] if report.sites else None
+            if outcome is not None and outcome.ok and outcome.result is not None:
+                matches = not outcome.result.get("changes")
+                if not matches:
+                    problem = "The plugin's initiator settings differ from the vault's API operator."
+                    hint = "Run: mpesa-agent push"
+            elif outcome is not None:
+                problem, hint = outcome.problem, outcome.hint
+        except AgentError as exc:  # status reports, it does not stop at the first problem
+            problem, hint = exc.message, exc.hint
+    ok = site.ok and problem is None
+    return SiteHealth(site.link.url, ok, link.get("plugin"), matches, problem, hint)
+
+
+def _quiet() -> Any:
+    from agent.workflows.progress import RecordingReporter
+
+    return RecordingReporter()
+
+
+def collect_status(ctx: Context, profile_name: str | None = None, *, check_sites: bool = True) -> StatusReport:
+    """What ``status`` shows (see the module docstring); ``profile_name`` None: the default profile."""
+    from agent.workflows import sites as sites_workflow
+
+    vault = ctx.vault
+    profile = ctx.find_profile(profile_name)
+    short_code = profile.short_code if profile else None
+    max_age = ctx.settings.password_max_age_days
     operators: list[OperatorStatus] = []
-    if short_code:
-        seen = _last_seen(short_code)
-        for kind in ("web", "api"):
-            username = (profile.get(f"{kind}_operator") or {}).get("username")
+    if profile is not None:
+        seen = _last_seen(ctx.journal(f"setup-{profile.short_code}"))
+        for kind, username in (("web", profile.web_username), ("api", profile.api_username)):
             if username:
-                operators.append(operator_status(vault, short_code, kind, str(username), seen, max_age))
-    health: list[SiteHealth] = []
-    for site in sites_workflow.list_sites(check=check_sites, vault=vault):
-        link = site.link.to_dict()
-        matches: bool | None = None
-        problem, hint = site.problem, site.hint
-        if site.ok and short_code and check_sites:
-            try:
-                report = sites_workflow.push(short_code, site=site.link.url, dry_run=True, vault=vault)
-                outcome = report.sites[0] if report.sites else None
-                if outcome is not None and outcome.ok and outcome.result is not None:
-                    matches = not outcome.result.get("changes")
-                    if not matches:
-                        problem = "The plugin's initiator settings differ from the vault's API operator."
-                        hint = "Run: mpesa-agent push"
-                elif outcome is not None:
-                    problem, hint = outcome.problem, outcome.hint
-            except Exception as exc:  # noqa: BLE001 - status reports, it does not stop at the first problem
-                problem = getattr(exc, "message", type(exc).__name__)
-                hint = getattr(exc, "hint", None)
-        ok = site.ok and problem is None
-        health.append(SiteHealth(site.link.url, ok, link.get("plugin"), matches, problem, hint))
+                operators.append(
+                    operator_status(vault, profile.short_code, kind, username, seen, max_age, now=ctx.now())
+                )
+    health = [
+        _site_health(ctx, site, short_code, profile.key if profile else None, check_sites)
+        for site in sites_workflow.list_sites(ctx, check=check_sites)
+    ]
     checklist = [{"item": item, "check": text} for item, text in GO_LIVE_CHECKLIST]
     return StatusReport(short_code, vault.backend_name, vault.ephemeral, operators, health, checklist)

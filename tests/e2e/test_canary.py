@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-import tomli_w
+import tomlkit
 
 from agent.sandbox import runner
 from tests.portal.conftest import PROFILE
@@ -51,7 +51,7 @@ def test_no_secret_leaks_anywhere(agent_home: Path, sandbox: runner.Sandbox) -> 
     config = agent_home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
-        tomli_w.dumps(
+        tomlkit.dumps(
             {
                 "default_profile": "600000",
                 "settings": {"timeout_ms": 10000},

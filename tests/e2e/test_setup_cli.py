@@ -15,28 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tomli_w
+import tomlkit
 
 from agent.sandbox.portal.server import RunningSandbox
 from agent.secret import Secret
+from agent.workflows.setup import SETUP as SETUP_WORKFLOW
 from tests.harness.sandbox import ADMIN_PASSWORD, running_sandbox
 from tests.portal.conftest import PROFILE, operators, portal_accepts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.keyring]
 
-CHECKPOINTS = [
-    "admin-login:done",
-    "web-operator:before-submit",
-    "web-operator:after-submit",
-    "web-operator:done",
-    "api-operator:before-submit",
-    "api-operator:after-submit",
-    "web-activation:sms-read",
-    "web-activation:after-change",
-    "api-password:staged",
-    "api-password:after-set",
-    "api-password:done",
-]
+# Every checkpoint setup declares in production code (agent.workflows.setup.SETUP), in the order a run reaches them.
+CHECKPOINTS = list(SETUP_WORKFLOW.checkpoints())
 
 
 @pytest.fixture
@@ -54,7 +44,7 @@ def configured(agent_home: Path, sandbox: RunningSandbox) -> Path:
         "settings": {"timeout_ms": 10000, "human_timeout_s": 30},
         "profiles": {"600000": {**PROFILE, "portal_url": sandbox.url}},
     }
-    config.write_text(tomli_w.dumps(data))
+    config.write_text(tomlkit.dumps(data))
     return config
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from agent.context import Context
 from agent.portal.human import HumanInput
 from agent.sandbox.input import SandboxInput
 from agent.sandbox.portal.server import RunningSandbox
@@ -87,15 +88,15 @@ class Runner:
             "human_timeout_s": 30,
             **(settings or {}),
         }
-        return run_setup(
-            self.plan,
-            merged,
-            human=human or self.human(),
+        ctx = Context.build(
             vault=self.vault,
             reporter=RecordingReporter(),
+            human=human or self.human(),
             admin_password=lambda _prompt: Secret(password),
             browser=self.browser,
+            **merged,
         )
+        return run_setup(ctx, self.plan)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The rotation tests' world: the sandbox portal and shop served from the test process (so their state survives a
-killed agent), a set-up starting point per test, the agent run as a separate process, and the invariant checks.
+killed agent), a set-up starting point per test, the real ``mpesa-agent rotate`` run as a separate process, and the
+invariant checks.
 
 A starting point is what ``setup`` + ``link-site`` + ``push`` leave behind, made directly (seeding the portal and
 the vault, linking the sandbox shop) so that a test does not pay for a browser setup: a fresh organisation (its own
@@ -24,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import tomlkit
 
 from agent import settings
+from agent.context import Context
 from agent.journal import CRASH_ENV
 from agent.sandbox.portal import ADMIN_PASSWORD as SANDBOX_ADMIN_PASSWORD
 from agent.sandbox.portal import ADMIN_USERNAME as SANDBOX_ADMIN
@@ -173,8 +176,7 @@ def fresh_start(world: World, vault: Vault, home: Path) -> Start:
         }
     )
     settings.paths().ensure()
-    cfg = settings.load_config()
-    cfg.data = {
+    data = {
         "default_profile": code,
         "settings": {
             "portal_url": world.sandbox.portal_url,
@@ -199,27 +201,32 @@ def fresh_start(world: World, vault: Vault, home: Path) -> Start:
             }
         },
     }
-    cfg.save()
+    settings.paths().config_file.write_text(tomlkit.dumps(data), encoding="utf-8")
+    ctx = Context.build(vault=vault)
     start = Start(code, home)
     vault.set_current(CredentialRef(code, "admin", SANDBOX_ADMIN), Secret(SANDBOX_ADMIN_PASSWORD), note="test")
     vault.set_current(start.ref(WEB), Secret(START_WEB_PASSWORD), note="test: seeded")
     vault.set_current(start.ref(API), Secret(START_API_PASSWORD), note="test: seeded")
     world.shop("POST", "reset")
     app = world.shop("POST", "app-password", {"user": SANDBOX_SHOP_USER, "name": f"mpesa-agent {code}"})
-    sites.link_site(world.sandbox.shop_url, SANDBOX_SHOP_USER, Secret(app["password"]), vault=vault)
-    sites.push(code, vault=vault)
+    sites.link_site(ctx, world.sandbox.shop_url, SANDBOX_SHOP_USER, Secret(app["password"]))
+    sites.push(ctx, code)
     assert world.plugin() == (API, START_API_PASSWORD)
     return start
 
 
+ROTATE = ("rotate", "--captcha-from", "sandbox", "--codes-from", "sandbox", "--json")
+
+
 def run_agent(*args: str, crash_at: str | None = None, timeout: float = 150) -> tuple[int, dict[str, Any], str]:
-    """Run ``python -m tests.rotation.run_rotate ARGS``; returns (exit status or -signal, JSON answer, stderr)."""
+    """Run the real ``mpesa-agent rotate ARGS --json`` (captchas and SMS codes from the sandbox); returns (exit
+    status or -signal, its JSON answer: the result, or the error with its message and hint, and stderr)."""
     env = dict(os.environ)
     env.pop(CRASH_ENV, None)
     if crash_at:
         env[CRASH_ENV] = crash_at
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.rotation.run_rotate", *args],
+        [sys.executable, "-m", "agent", *ROTATE, *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -228,10 +235,8 @@ def run_agent(*args: str, crash_at: str | None = None, timeout: float = 150) -> 
         check=False,
     )
     answer: dict[str, Any] = {}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("{"):
-            answer = json.loads(line)
-            break
+    if proc.stdout.strip().startswith("{"):
+        answer = json.loads(proc.stdout)
     return proc.returncode, answer, proc.stderr
 
 

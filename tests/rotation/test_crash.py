@@ -1,7 +1,8 @@
 """Crash tests: SIGKILL the rotation at every step boundary of each strategy, resume, check the end state.
 
-Each test walks one strategy's checkpoints in order: the first run is killed at the first checkpoint, each
-``--resume`` run at the next one, and a last ``--resume`` finishes. After every kill no password the portal ever
+Each test walks one strategy's checkpoints in order, as that strategy declares them in production code
+(``agent.workflows.rotation.WORKFLOWS``): the first run is killed at the first checkpoint, each ``--resume`` run at
+the next one, and a last ``--resume`` finishes. After every kill no password the portal ever
 accepted (and no operator's working password) may be missing from the vault; at the end the portal has exactly the
 expected operators, the plugin and the portal agree with the vault's current, and the journal is closed.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.workflows.rotate import CHECKPOINTS
+from agent.workflows.rotation import CHECKPOINTS, WORKFLOWS
 from tests.rotation.harness import (
     API,
     WEB,
@@ -45,32 +46,17 @@ def _chain(
     return answer
 
 
-SINGLE = [
-    "rotate:started",
-    "rotate:staged",
-    "rotate:api:after-set",
-    "rotate:promoted",
-    "rotate:pushed",
-    "rotate:verified",
-]
-ALTERNATING = [
-    "rotate:alt:named",
-    "rotate:alt:after-create",
-    "rotate:alt:created",
-    "rotate:staged",
-    "rotate:api:after-set",
-    "rotate:promoted",
-    "rotate:alt:switching",
-    "rotate:pushed",
-    "rotate:alt:after-close",
-    "rotate:alt:closed",
-    "rotate:verified",
-]
-WEB_POINTS = ["rotate:staged", "rotate:web:after-change", "rotate:promoted", "rotate:verified"]
+SINGLE = list(WORKFLOWS["single"].checkpoints())
+ALTERNATING = list(WORKFLOWS["alternating"].checkpoints())
+WEB_POINTS = list(WORKFLOWS["web"].checkpoints())
 
 
 def test_every_checkpoint_is_crash_tested() -> None:
     assert set(SINGLE + ALTERNATING + WEB_POINTS) == set(CHECKPOINTS)
+    # The kill points are the ones the strategies reach, in their order (a sanity check of the declarations).
+    assert SINGLE[0] == ALTERNATING[0] == WEB_POINTS[0] == "rotate:started"
+    assert SINGLE[-1] == ALTERNATING[-1] == WEB_POINTS[-1] == "rotate:verified"
+    assert ALTERNATING.index("rotate:alt:switching") < ALTERNATING.index("rotate:alt:after-close")
 
 
 def test_single_api_rotation_survives_a_kill_at_every_boundary(world: World, start: Start, vault) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from agent import settings
+from agent.context import Context
 from agent.vault import Vault
-from agent.workflows import rotate
+from agent.workflows import rotation
 from tests.rotation.harness import (
     API,
     START_API_PASSWORD,
@@ -160,7 +161,7 @@ def test_alternating_read_back_mismatch_then_rollback_goes_back_to_the_old_opera
     world.shop_fault("clear")
     assert settings.load_config().profiles[start.short_code]["api_operator"]["username"] == API
     # rollback restores the snapshot taken before the switch (the old operator still works) and ends the rotation.
-    result = rotate.rollback(start.short_code, vault=vault)
+    result = rotation.rollback(Context.build(vault=vault), start.short_code)
     assert result.ok, result.as_dict()
     assert result.rotation_ended
     assert world.plugin() == (API, START_API_PASSWORD)
@@ -227,4 +228,4 @@ def test_site_credentials_are_delegated(world: World, start: Start, vault: Vault
     assert after is not None
     assert before is not None
     assert after.reveal() != before.reveal()
-    assert all(s.ok for s in sites.list_sites(vault=vault))
+    assert all(s.ok for s in sites.list_sites(Context.build(vault=vault)))

@@ -8,14 +8,16 @@ import json
 from typing import Any
 
 import pytest
+import tomlkit
 
 from agent import settings
+from agent.context import Context
 from agent.errors import ConflictError, UsageError
 from agent.journal import Journal
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault, open_vault
-from agent.workflows import rotate
-from agent.workflows.rotate import RotateRequest, next_username, parse_age, password_ages, run_rotation
+from agent.workflows import rotation as rotate
+from agent.workflows.rotation import RotateRequest, next_username, parse_age, password_ages, run_rotation
 
 pytestmark = pytest.mark.unit
 
@@ -52,8 +54,7 @@ def vault() -> Vault:
 @pytest.fixture
 def configured(agent_home: Any, vault: Vault) -> Vault:
     settings.paths().ensure()
-    cfg = settings.load_config()
-    cfg.data = {
+    data = {
         "default_profile": CODE,
         "settings": {"portal_url": "http://127.0.0.1:9"},
         "profiles": {
@@ -66,14 +67,19 @@ def configured(agent_home: Any, vault: Vault) -> Vault:
             }
         },
     }
-    cfg.save()
+    settings.paths().config_file.write_text(tomlkit.dumps(data), encoding="utf-8")
     vault.set_current(CredentialRef(CODE, "web-operator", "mamaweb"), Secret("Web#12345abc"), note="setup")
     vault.set_current(CredentialRef(CODE, "api-operator", "mamaapi"), Secret("Api#12345abc"), note="setup")
     return vault
 
 
+def _ctx(vault: Vault) -> Context:
+    """A fresh context (the configuration as it is on disk now), with a human that must never be asked."""
+    return Context.build(vault=vault, human=NoHuman(), reporter=Recorder())  # type: ignore[arg-type]
+
+
 def _rotate(vault: Vault, **kwargs: Any) -> rotate.RotateResult:
-    return run_rotation(RotateRequest(**kwargs), human=NoHuman(), vault=vault, reporter=Recorder())  # type: ignore[arg-type]
+    return run_rotation(_ctx(vault), RotateRequest(**kwargs))
 
 
 def _journal(**start: Any) -> Journal:
@@ -118,7 +124,7 @@ def test_next_username(current: str, taken: set[str], expected: str) -> None:
 
 def test_password_ages_count_from_the_current_version(configured: Vault) -> None:
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=61, hours=1)
-    ages = {a.kind: a for a in password_ages(vault=configured, now=later)}
+    ages = {a.kind: a for a in password_ages(_ctx(configured), now=later)}
     assert ages["api"].username == "mamaapi"
     assert ages["api"].age_days == 61
     assert ages["api"].expires_in_days == 29
@@ -128,7 +134,7 @@ def test_password_ages_count_from_the_current_version(configured: Vault) -> None
     assert not ages["api"].pending
     configured.stage(CredentialRef(CODE, "web-operator", "mamaweb"), Secret("Web#99999xyz"), note="x")
     much_later = later + dt.timedelta(days=40)
-    web = next(a for a in password_ages(CODE, vault=configured, now=much_later) if a.kind == "web")
+    web = next(a for a in password_ages(_ctx(configured), CODE, now=much_later) if a.kind == "web")
     assert web.expired
     assert web.expires_in_days == -11
     assert web.pending
@@ -155,7 +161,7 @@ def test_a_second_rotation_is_refused_while_one_is_in_flight(configured: Vault) 
     assert "done: stage" in caught.value.message
     assert "--resume" in (caught.value.hint or "")
     assert "--abandon" in (caught.value.hint or "")
-    assert rotate.rotation_in_flight(CODE) is not None
+    assert rotate.rotation_in_flight(_ctx(configured), CODE) is not None
 
 
 def test_resume_with_nothing_in_flight_says_so(configured: Vault) -> None:
@@ -262,7 +268,7 @@ def test_rollback_never_restores_a_password_the_portal_no_longer_takes(configure
     ref = CredentialRef(CODE, "api-operator", "mamaapi")
     configured.set_current(ref, Secret("Api#88888new"), note="rotated")  # the old one is now previous
     _link_site_with_snapshot(configured, "mamaapi", "Api#12345abc")
-    result = rotate.rollback(CODE, vault=configured)
+    result = rotate.rollback(_ctx(configured), CODE)
     assert not result.ok
     assert "no longer takes" in result.sites[0]["reason"]
 
@@ -271,7 +277,7 @@ def test_rollback_is_refused_while_a_single_rotation_is_in_flight(configured: Va
     journal = _journal()
     journal.intent("portal-set", username="mamaapi")
     with pytest.raises(ConflictError, match="no longer takes") as caught:
-        rotate.rollback(CODE, vault=configured)
+        rotate.rollback(_ctx(configured), CODE)
     assert "--resume" in (caught.value.hint or "")
 
 
@@ -301,7 +307,7 @@ def test_a_failure_before_any_portal_change_does_not_leave_a_rotation_in_flight(
     from agent.portal import session
 
     @contextlib.contextmanager
-    def fake_session(options: Any, human: Any) -> Any:
+    def fake_session(options: Any, human: Any, **_kw: Any) -> Any:
         yield RefusingPortal()
 
     monkeypatch.setattr(session, "portal_session", fake_session)
@@ -311,4 +317,4 @@ def test_a_failure_before_any_portal_change_does_not_leave_a_rotation_in_flight(
     assert configured.get(ref, "pending") is None
     assert configured.require(ref).reveal() == "Api#12345abc"
     assert not Journal(f"rotate-{CODE}").exists()
-    assert rotate.rotation_in_flight(CODE) is None
+    assert rotate.rotation_in_flight(_ctx(configured), CODE) is None

@@ -1,4 +1,4 @@
-"""wp_bridge.plugins: the adapters in config/plugins.toml and plugin identification by settings fingerprint."""
+"""wp_bridge.plugins: the adapters in wp_bridge/plugins.toml and plugin identification by settings fingerprint."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from wp_bridge.plugins import identify, load_adapters, parse_adapters, require_s
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLE = tomllib.loads((ROOT / "config" / "plugins.toml").read_text())
+TABLE = tomllib.loads((ROOT / "wp_bridge" / "plugins.toml").read_text())
 
 
 def test_shipped_table_loads_through_the_data_package() -> None:
