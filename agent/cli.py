@@ -24,6 +24,7 @@ import click
 
 from agent import __version__
 from agent.errors import AgentError, ExitStatus
+from agent.sandbox import runner as sandbox_runner  # cheap: constants only; Flask loads in start()
 
 if TYPE_CHECKING:
     from agent.context import Context
@@ -712,30 +713,27 @@ def doctor(profile: str | None, as_json: bool) -> ExitStatus:
 
 
 @cli.command()
-@click.option("--port", type=int, default=0, help="Portal port on 127.0.0.1 (default: a free one).")
-@click.option("--shop-port", type=int, default=0, help="Shop port on 127.0.0.1 (default: a free one).")
+@click.option(
+    "--port",
+    type=int,
+    default=sandbox_runner.DEFAULT_PORTAL_PORT,
+    show_default=True,
+    help="Portal port on 127.0.0.1 (0 = a free one).",
+)
+@click.option(
+    "--shop-port",
+    type=int,
+    default=sandbox_runner.DEFAULT_SHOP_PORT,
+    show_default=True,
+    help="Shop port on 127.0.0.1 (0 = a free one).",
+)
 @click.option("--ui", type=click.Choice(["classic", "current"]), default="classic", help="Portal generation.")
 def sandbox(port: int, shop_port: int, ui: str) -> None:
     """Run the sandbox portal and shop on this computer to try the agent by hand (Ctrl-C stops them)."""
-    from agent.sandbox import runner
-
-    running = runner.start(ui=ui, mode="demo", portal_port=port, shop_port=shop_port)
+    running = sandbox_runner.start(ui=ui, mode="demo", portal_port=port, shop_port=shop_port)
     try:
-        click.echo(f"Sandbox M-PESA Org Portal ({ui}): {running.portal_url}/orglogin.action")
-        click.echo(
-            f"  short code {runner.SHORTCODE}, Business Administrator {runner.ADMIN_USERNAME} / "
-            f"{runner.ADMIN_PASSWORD} (a published sandbox-only password), phone {runner.ADMIN_MSISDN}"
-        )
-        click.echo(f"  SMS outbox (OTPs, new operators' passwords): {running.portal_url}/__sim/sms")
-        click.echo(f"  current captcha: {running.portal_url}/__sim/captcha")
-        click.echo(f"Sandbox shop (WordPress + WooCommerce stand-in): {running.shop_url}/")
-        click.echo(
-            f"  user {runner.SANDBOX_SHOP_USER}; application passwords: POST {running.shop_url}/__sim/app-password"
-        )
-        click.echo(
-            "Try: mpesa-agent setup --portal-url " + running.portal_url + " --captcha-from sandbox --codes-from sandbox"
-        )
-        click.echo("Press Ctrl-C to stop.")
+        for line in sandbox_runner.banner(running, ui=ui):
+            click.echo(line)
         running.portal.wait()
     except KeyboardInterrupt:
         click.echo("Stopping the sandbox.")
