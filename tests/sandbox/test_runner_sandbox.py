@@ -35,7 +35,9 @@ def free_port() -> int:
 
 
 def can_bind(port: int) -> bool:
+    """Whether a server could bind ``port`` now, binding as werkzeug does (SO_REUSEADDR: TIME_WAIT is no owner)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
