@@ -167,13 +167,14 @@ def draw_captcha(png: bytes, terminal: Terminal, *, max_columns: int = MAX_COLUM
     small = rgb.resize((columns, rows), Image.Resampling.LANCZOS)
     grey = small.convert("L")
     threshold = _otsu(grey.histogram())
-    pixels = list(grey.getdata())
+    pixels = grey.tobytes()
     ink = [p for p in pixels if p <= threshold]
     paper = [p for p in pixels if p > threshold]
     if not ink or not paper or (sum(paper) / len(paper) - sum(ink) / len(ink)) / 255 < MIN_CONTRAST:
         return Drawing(None, "the image has too little contrast to draw legibly")
     if terminal.colour != "none":
-        data = list(small.getdata())
+        raw = small.tobytes()
+        data = [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
         lines = []
         for y in range(0, rows, 2):
             top, bottom = data[y * columns : (y + 1) * columns], data[(y + 1) * columns : (y + 2) * columns]
@@ -183,7 +184,7 @@ def draw_captcha(png: bytes, terminal: Terminal, *, max_columns: int = MAX_COLUM
         return Drawing("\n".join(lines))
     clean = rgb.convert("L").filter(ImageFilter.MedianFilter(3)).resize((columns, rows), Image.Resampling.LANCZOS)
     threshold = _otsu(clean.histogram())
-    dark = [p <= threshold for p in list(clean.getdata())]
+    dark = [p <= threshold for p in clean.tobytes()]
     share = sum(dark) / len(dark)
     if not INK_RANGE[0] <= share <= INK_RANGE[1]:
         return Drawing(None, "the image does not separate into a code and a background")
