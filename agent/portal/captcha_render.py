@@ -85,7 +85,10 @@ def detect_terminal(stream: TextIO | None = None, environ: Mapping[str, str] | N
         blocks = True
     except (UnicodeEncodeError, LookupError):
         blocks = False
-    columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+    try:  # the width of the terminal the drawing goes to, even when standard output is piped (--json)
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        columns = shutil.get_terminal_size(fallback=(80, 24)).columns
     return Terminal(is_tty=is_tty, columns=columns, colour=colour_mode(env) if is_tty else "none", blocks=blocks)
 
 
@@ -154,7 +157,7 @@ def draw_captcha(png: bytes, terminal: Terminal, *, max_columns: int = MAX_COLUM
     columns = min(rgb.width, max_columns, terminal.columns - 1)
     if columns < 1:
         return Drawing(None, "the terminal is too narrow")
-    rows = round(rgb.height * columns / rgb.width)
+    rows = rgb.height * columns // rgb.width
     if rows < MIN_PIXEL_ROWS:
         needed = -(-MIN_PIXEL_ROWS * rgb.width // rgb.height)
         if rgb.height < MIN_PIXEL_ROWS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -204,3 +205,25 @@ def test_detect_terminal_on_a_pipe_and_an_ascii_stream() -> None:
     assert terminal.colour == "none"  # colours only for a terminal
     utf8 = detect_terminal(io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), {})
     assert utf8.blocks is True
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_detect_terminal_measures_the_stream_it_draws_on() -> None:
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    try:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 57, 0, 0))
+        with open(slave, "w", encoding="utf-8", closefd=False) as stream:
+            terminal = detect_terminal(stream, {"TERM": "xterm-256color"})
+        assert terminal == Terminal(is_tty=True, columns=57, colour="256", blocks=True)
+        assert draw_captcha(render_png("4092"), terminal).text is not None  # 57 columns: just enough
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 56, 0, 0))
+        with open(slave, "w", encoding="utf-8", closefd=False) as stream:
+            assert draw_captcha(render_png("4092"), detect_terminal(stream, {})).text is None
+    finally:
+        os.close(master)
+        os.close(slave)
