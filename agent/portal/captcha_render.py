@@ -162,7 +162,9 @@ def draw_captcha(png: bytes, terminal: Terminal, *, max_columns: int = MAX_COLUM
         needed = -(-MIN_PIXEL_ROWS * rgb.width // rgb.height)
         if rgb.height < MIN_PIXEL_ROWS:
             return Drawing(None, "the image is too small to draw legibly")
-        return Drawing(None, f"the terminal is {terminal.columns} columns wide; a legible drawing needs {needed + 1}")
+        return Drawing(
+            None, f"the terminal is {terminal.columns} columns wide; a legible drawing needs {needed + 1} columns"
+        )
     if rows > 2 * MAX_ROWS:
         rows = 2 * MAX_ROWS
         columns = round(rgb.width * rows / rgb.height)
