@@ -8,7 +8,10 @@ The environment is built from an allow-list, never by copying ours and removing 
 ``USERPROFILE``, ``SYSTEMROOT``, ``windir``, ``COMSPEC``, ``PATHEXT``, ``TEMP``, ``TMP`` on Windows), the locale
 (``LANG``, ``LANGUAGE``, ``LC_*``), plus what we set for the request: ``MPESA_AGENT_WANT`` (``captcha``, ``otp``
 or ``sms``), ``MPESA_AGENT_PHONE`` (a masked phone hint), ``MPESA_AGENT_REQUEST_ID`` and, for a captcha,
-``MPESA_AGENT_CAPTCHA_FILE``. An allowed variable is still dropped when its name looks secret
+``MPESA_AGENT_CAPTCHA_FILE``. After the portal refused the program's last answer of the same kind (a wrong
+captcha, a refused SMS code, a refused temporary password), ``MPESA_AGENT_RETRY=1`` and ``MPESA_AGENT_ATTEMPT``
+(the number of this try, 2 for the first retry) tell it to look for a newer SMS or read the picture again; they
+carry only that fact, never the refused answer. An allowed variable is still dropped when its name looks secret
 (``agent.secret.SECRET_KEY_PATTERN``) or its value contains a value registered with ``agent.secret.remember``.
 So ``MPESA_AGENT_ADMIN_PASSWORD`` and anything else the user exported for the agent never reach a third-party
 program. The argv is checked the same way: a command line holding a remembered secret is refused.
@@ -30,6 +33,8 @@ WANT_ENV: Final = "MPESA_AGENT_WANT"
 PHONE_ENV: Final = "MPESA_AGENT_PHONE"
 REQUEST_ID_ENV: Final = "MPESA_AGENT_REQUEST_ID"
 CAPTCHA_FILE_ENV: Final = "MPESA_AGENT_CAPTCHA_FILE"
+RETRY_ENV: Final = "MPESA_AGENT_RETRY"
+ATTEMPT_ENV: Final = "MPESA_AGENT_ATTEMPT"
 WANTS: Final = ("captcha", "otp", "sms")
 
 #: Inherited on every OS (compared case-insensitively on Windows, where names are case-insensitive).
@@ -80,6 +85,7 @@ def helper_environment(
     phone_hint: str = "",
     request_id: str | None = None,
     extra: Mapping[str, str] | None = None,
+    refused: int = 0,
     environ: Mapping[str, str] | None = None,
     windows: bool | None = None,
 ) -> dict[str, str]:
@@ -87,6 +93,8 @@ def helper_environment(
 
     ``environ`` defaults to ``os.environ``; ``phone_hint`` is masked again here in case a full number is given;
     ``extra`` are our own request variables (e.g. ``MPESA_AGENT_CAPTCHA_FILE``), checked for secret values only.
+    ``refused`` is how many answers of this kind the portal refused in a row just before: above 0 the program gets
+    ``MPESA_AGENT_RETRY=1`` and ``MPESA_AGENT_ATTEMPT=refused + 1``.
     """
     if want not in WANTS:
         raise ValueError(f"unknown helper request {want!r}")
@@ -100,6 +108,9 @@ def helper_environment(
     ours = {WANT_ENV: want, REQUEST_ID_ENV: request_id or new_request_id()}
     if phone_hint:
         ours[PHONE_ENV] = mask_phone(phone_hint)
+    if refused > 0:
+        ours[RETRY_ENV] = "1"
+        ours[ATTEMPT_ENV] = str(refused + 1)
     for name, value in (extra or {}).items():
         if redact_text(value) != value:
             raise ValueError(f"refusing to pass a secret value in {name}")
