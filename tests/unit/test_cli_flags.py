@@ -27,6 +27,8 @@ FOREIGN = {
     "--no-first-run": "chromium",
     "--disable-background-networking": "chromium",
     "--disable-component-update": "chromium",
+    # an example helper program's own argument, in the otp_command hint of agent/helper_env.py
+    "--last": "an SMS bridge program",
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent import settings
+from agent.context import Context
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault
 from agent.vault_store import ITEM_BUDGET_BYTES, SealedStore, is_pointer, item_size
@@ -45,7 +46,7 @@ def vault(backend: WindowsLimits, tmp_path: Path) -> Vault:
 @pytest.fixture
 def profile(vault: Vault) -> str:
     cfg = settings.load_config()
-    cfg.data["default_profile"] = "600000"
+    cfg.set_default_profile("600000")
     cfg.set_profile("600000", {"short_code": "600000", "api_operator": {"username": OPERATOR}})
     cfg.save()
     vault.set_current(CredentialRef("600000", "api-operator", OPERATOR), Secret(OPERATOR_PASSWORD))
@@ -56,8 +57,9 @@ def test_push_rollback_and_rotation_within_the_windows_limit(
     shop: SandboxShopServer, vault: Vault, backend: WindowsLimits, profile: str
 ) -> None:
     shop.sim("POST", "gateway/mpesa", {"values": {"instructions": LONG_TEXT}})
-    sites.link_site(shop.url, "shopadmin", Secret(shop.app_password()), vault=vault)
-    report = sites.push(vault=vault)
+    ctx = Context.build(vault=vault)
+    sites.link_site(ctx, shop.url, "shopadmin", Secret(shop.app_password()))
+    report = sites.push(ctx)
     assert report.sites[0].ok
     ref = sites.snapshot_ref(shop.url)
     raw = backend._items[(ref.service, ref.account)]
@@ -66,13 +68,13 @@ def test_push_rollback_and_rotation_within_the_windows_limit(
     assert snapshot["values"]["instructions"] == LONG_TEXT
     # a second push keeps current + previous snapshots: still within the budget
     vault.set_current(CredentialRef(profile, "api-operator", OPERATOR), Secret("Zq8#nW3$bT6%"))
-    assert sites.push(vault=vault).sites[0].ok
+    assert sites.push(ctx).sites[0].ok
     assert vault.get(ref, "previous") is not None
-    restored = sites.rollback_push(shop.url, vault=vault)
+    restored = sites.rollback_push(ctx, shop.url)
     assert restored["verified"]
     assert shop.sim("GET", "gateway/mpesa")["values"]["instructions"] == LONG_TEXT
-    assert sites.rotate_site_credentials(shop.url, vault=vault).old_revoked
-    assert sites.push(vault=vault).sites[0].ok  # the rotated application password works for the next push
+    assert sites.rotate_site_credentials(ctx, shop.url).old_revoked
+    assert sites.push(ctx).sites[0].ok  # the rotated application password works for the next push
     assert backend.largest <= ITEM_BUDGET_BYTES
     for raw in backend._items.values():
         assert item_size(raw) <= ITEM_BUDGET_BYTES
