@@ -21,7 +21,8 @@ demo: ## Run the whole job against the built-in sandbox portal and shop (headles
 test: bootstrap ## Run every test tier on real components (Chromium, Secret Service, WordPress)
 	@bash tests/tools/run-tests.sh $(PYTEST_ARGS)
 
-test-unit: bootstrap ## Run only the fast unit tier
+test-unit: ## Run only the fast unit tier (needs no Chromium, D-Bus or keyring daemon)
+	@bash $(BOOTSTRAP) unit
 	@$(PY) -m pytest -m unit -q $(PYTEST_ARGS)
 
 lint: bootstrap ## ruff check + ruff format --check

@@ -443,7 +443,7 @@ def link_site(
         secret = Secret(click.prompt("Application password (as WordPress shows it)", hide_input=True, err=True))
     result = sites.link_site(ctx, url, username or "", secret, force=force)
     emit(result.to_dict(), _render_link)
-    return ExitStatus.OK
+    return result.exit_status
 
 
 def _render_link(data: dict[str, Any]) -> None:
@@ -471,7 +471,7 @@ def unlink_site(url: str, revoke: bool, as_json: bool) -> ExitStatus:
             f"Unlinked {d['url']}" + ("; its application password was deleted on the site." if d["revoked"] else ".")
         ),
     )
-    return ExitStatus.OK
+    return result.exit_status
 
 
 @cli.command("sites")

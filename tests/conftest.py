@@ -2,8 +2,10 @@
 
 * Every test gets its own user state: ``MPESA_AGENT_HOME`` points at a temp dir, so nothing touches the real
   home directory (the simonw/llm approach).
-* One private D-Bus session with an unlocked gnome-keyring is started for the whole run, before anything can
-  import keyring, so no test can reach a developer's real keyring. With ``MPESA_AGENT_REQUIRE_COMPONENTS=1``
+* The private D-Bus session with an unlocked gnome-keyring starts lazily, the first time a test needs it (the
+  ``secret_service`` fixture, or a test marked ``keyring`` or ``e2e``), once for the run. Until then the session bus
+  address points nowhere, so no test can reach a developer's real keyring, and the unit tier needs no D-Bus at all
+  (``tests/tools/without-dbus.sh make test-unit`` proves it in CI). With ``MPESA_AGENT_REQUIRE_COMPONENTS=1``
   (``make test``/CI) a component that cannot start is a failure, never a skip.
 * pytest-playwright's browser fixtures are pointed at the detected Chromium.
 """
@@ -19,7 +21,8 @@ import pytest
 from tests.harness.secret_service import PrivateSecretService
 
 REQUIRE = os.environ.get("MPESA_AGENT_REQUIRE_COMPONENTS") == "1" or os.environ.get("CI") == "true"
-_keyring_problem: str | None = None
+NOWHERE_BUS = "unix:path=/nonexistent/mpesa-agent-tests"
+KEYRING_MARKERS = ("keyring", "e2e")
 
 
 def component_unavailable(what: str, why: str) -> None:
@@ -30,27 +33,57 @@ def component_unavailable(what: str, why: str) -> None:
     pytest.skip(message)
 
 
+class LazySecretService:
+    """Starts the private Secret Service on first use; remembers why it could not start."""
+
+    def __init__(self) -> None:
+        self.service: PrivateSecretService | None = None
+        self.env: dict[str, str] | None = None
+        self.problem: str | None = None
+
+    def ensure(self) -> dict[str, str] | None:
+        if self.env is not None or self.problem is not None:
+            return self.env
+        service = PrivateSecretService()
+        try:
+            env = service.start()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+            self.problem = str(exc)
+            service.stop()
+            return None
+        self.service = service
+        self.env = env
+        os.environ.update(env)
+        _forget_chosen_keyring()
+        return env
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+
+
+def _forget_chosen_keyring() -> None:
+    """keyring caches the backend it chose; if a test made it choose before the bus existed, choose again."""
+    import sys
+
+    core = sys.modules.get("keyring.core")
+    if core is not None:
+        core.init_backend()  # type: ignore[attr-defined]
+
+
+SECRET_SERVICE = LazySecretService()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Start the private Secret Service before any test module imports keyring."""
-    global _keyring_problem
+    """Point the session bus nowhere until the private Secret Service is started (never the developer's)."""
     os.environ.pop("PYTHON_KEYRING_BACKEND", None)
-    service = PrivateSecretService()
-    try:
-        env = service.start()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
-        _keyring_problem = str(exc)
-        service.stop()
-        # Make sure nothing falls back to a real session bus of the developer.
-        os.environ["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/mpesa-agent-tests"
-        return
-    os.environ.update(env)
-    config._mpesa_secret_service = service  # type: ignore[attr-defined]
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = NOWHERE_BUS
+    config._mpesa_secret_service = SECRET_SERVICE  # type: ignore[attr-defined]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    service = getattr(config, "_mpesa_secret_service", None)
-    if service is not None:
-        service.stop()
+    SECRET_SERVICE.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +97,12 @@ def _private_user_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 
 @pytest.fixture(autouse=True)
 def _empty_private_keyring(request: pytest.FixtureRequest) -> None:
-    """Every test starts with an empty keyring (the private one of this run), so no test sees another's items."""
-    if getattr(request.config, "_mpesa_secret_service", None) is None:
+    """A test that uses the keyring (marked keyring/e2e, or asking for ``secret_service``) starts the private
+    Secret Service if needed and gets it empty, so no test sees another's items. Other tests never touch D-Bus."""
+    wants = any(request.node.get_closest_marker(m) for m in KEYRING_MARKERS) or (
+        "secret_service" in request.fixturenames
+    )
+    if not wants or SECRET_SERVICE.ensure() is None:
         return
     import secretstorage
 
@@ -85,9 +122,11 @@ def agent_home(_private_user_state: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def secret_service() -> dict[str, str]:
-    """The private Secret Service's environment; fails or skips when it could not start."""
-    if _keyring_problem is not None:
-        component_unavailable("The Secret Service (D-Bus + gnome-keyring)", _keyring_problem)
+    """The private Secret Service's environment (started on first use); fails or skips when it cannot start."""
+    env = SECRET_SERVICE.ensure()
+    if env is None:
+        component_unavailable("The Secret Service (D-Bus + gnome-keyring)", SECRET_SERVICE.problem or "unknown")
+        raise AssertionError("unreachable")
     return {k: os.environ[k] for k in ("DBUS_SESSION_BUS_ADDRESS", "XDG_DATA_HOME") if k in os.environ}
 
 

@@ -2,12 +2,13 @@
 
 It never imports click, keyring or Playwright (nor the agent): credentials come in as arguments (plain ``str``,
 never shown in a repr), results and errors go out as values and ``wp_bridge.errors`` exceptions, which the agent
-maps to exit codes at its one error boundary.
+translates in one place (``agent.workflows.edge``).
 
 Modules: ``urls`` (site addresses, https-or-loopback, API roots), ``client`` (transport, discovery, error mapping),
-``app_passwords`` (verify, authorize URL, create/introspect/delete), ``plugins`` (adapters from
-``config/plugins.toml``, fingerprinting), ``gateway`` (plan, push, read-back, snapshot, restore), ``kses`` (what the
-REST path does to text values), ``errors``. The names below are re-exported lazily (importing wp_bridge is cheap).
+``app_passwords`` (verify, authorize URL, create/introspect/delete), ``plugins`` (adapters from its own
+``plugins.toml``, shipped as package data; fingerprinting), ``gateway`` (plan, push, read-back, snapshot, restore),
+``kses`` (what the REST path does to text values), ``errors``. The names below are re-exported lazily (importing
+wp_bridge is cheap).
 """
 
 from __future__ import annotations

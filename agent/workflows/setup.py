@@ -172,9 +172,8 @@ class SetupRun:
             )
         if stored is None:
             self.vault.set_current(ref, password, note="accepted by the portal at login")
-        self.journal.done("admin-login")
+        self.steps.done("admin-login", "logged in")
         self.steps.checkpoint("admin-login:done")
-        self.reporter.finish("admin-login", "ok", "logged in")
 
     def _ensure_operator(self, op: OperatorPlan) -> OperatorRow:
         key = f"{op.kind}-operator"
@@ -183,7 +182,7 @@ class SetupRun:
             # A submit was in flight when the last run stopped, and the operator is not listed: it did not commit.
             self.journal.record(key, "note", reconciled="not found after interrupted submit")
         if row is None:
-            self.journal.intent(key, username=op.username, channel=op.channel, roles=list(op.roles))
+            self.steps.intent(key, username=op.username, channel=op.channel, roles=list(op.roles))
             self.steps.checkpoint(f"{key}:before-submit")
             try:
                 self.portal.create_operator(op)
@@ -200,13 +199,11 @@ class SetupRun:
                     f"The portal accepted the new operator {op.username}, but it is not listed.",
                     hint="Run setup again in a few minutes; it will look for it before creating anything.",
                 )
-            self.journal.done(key, status=row.status)
+            self.steps.done(key, f"created ({row.status})", status=row.status)
             self.steps.checkpoint(f"{key}:done")
-            self.reporter.finish(key, "ok", f"created ({row.status})")
         else:
             self._check_existing(op, row)
-            self.journal.done(key, status=row.status, existed=True)
-            self.reporter.finish(key, "ok", f"already exists ({row.status})")
+            self.steps.done(key, f"already exists ({row.status})", status=row.status, existed=True)
         return row
 
     def _check_existing(self, op: OperatorPlan, row: OperatorRow) -> None:
@@ -240,7 +237,7 @@ class SetupRun:
                     hint="Have the Business Administrator use Reset Password on it in the portal (its next login is "
                     "a first login again), then run mpesa-agent setup again.",
                 )
-            self.reporter.finish("web-activation", "skipped", "already Active")
+            self.steps.report("web-activation", "skipped", "already Active")
             return row
         if row.status != PENDING_ACTIVE:
             raise PortalError(
@@ -262,7 +259,7 @@ class SetupRun:
         new = passwords.generate_password()
         answers = (passwords.generate_security_answer(), passwords.generate_security_answer())
         self.vault.stage(ref, new, note="first-login password, submitted to the portal")
-        self.journal.intent("web-activation", username=plan.username)
+        self.steps.intent("web-activation", username=plan.username)
         questions = self.portal.first_login_change(creds.password, new, answers)
         self.steps.checkpoint("web-activation:after-change")
         self.vault.promote(ref)
@@ -280,9 +277,8 @@ class SetupRun:
             ),
             note="security questions",
         )
-        self.journal.done("web-activation", username=plan.username)
+        self.steps.done("web-activation", "password changed; security questions set", username=plan.username)
         self.steps.checkpoint("web-activation:done")
-        self.reporter.finish("web-activation", "ok", "password changed; security questions set")
         return dataclasses.replace(row, status=ACTIVE)
 
     def _login_web(self) -> None:
@@ -299,7 +295,7 @@ class SetupRun:
         pending = self.vault.get(ref, "pending")
         current = self.vault.get(ref)
         if row.status == ACTIVE and pending is None and current is not None:
-            self.reporter.finish("api-password", "skipped", "already Active, password in the vault")
+            self.steps.report("api-password", "skipped", "already Active, password in the vault")
             return row
         self._login_web()
         fresh = self.portal.find_operator(plan.username)
@@ -310,7 +306,7 @@ class SetupRun:
         new = pending or passwords.generate_password()
         if pending is None:
             self.vault.stage(ref, new, note="API operator password, submitted to the portal")
-        self.journal.intent("api-password", username=plan.username)
+        self.steps.intent("api-password", username=plan.username)
         self.steps.checkpoint("api-password:staged")
         self.portal.set_api_password(plan.username, new)
         self.steps.checkpoint("api-password:after-set")
@@ -322,9 +318,8 @@ class SetupRun:
                 hint="Run setup again: the new password is kept as pending and will be set again.",
             )
         self.vault.promote(ref)
-        self.journal.done("api-password", username=plan.username)
+        self.steps.done("api-password", "password set; operator Active", username=plan.username)
         self.steps.checkpoint("api-password:done")
-        self.reporter.finish("api-password", "ok", "password set; operator Active")
         return after
 
     def _verify(self) -> tuple[OperatorOutcome, OperatorOutcome]:
@@ -347,13 +342,12 @@ class SetupRun:
         web, api = outcomes
         bad = [o for o in outcomes if o.status != ACTIVE]
         if bad:
-            self.reporter.finish("verify", "failed", ", ".join(f"{o.username}: {o.status}" for o in bad))
+            self.steps.report("verify", "failed", ", ".join(f"{o.username}: {o.status}" for o in bad))
             raise VerificationError(
                 "Not every operator is Active: " + ", ".join(f"{o.username} is {o.status}" for o in bad) + ".",
                 hint="Run mpesa-agent setup again to finish the remaining steps.",
             )
-        self.journal.done("verify")
-        self.reporter.finish("verify", "ok", "both operators Active")
+        self.steps.done("verify", "both operators Active")
         return web, api
 
 

@@ -84,6 +84,8 @@ class LinkResult:
     user: dict[str, Any]
     replaced: bool
 
+    exit_status = ExitStatus.OK  # a link that fails is an error, never a result
+
     def to_dict(self) -> dict[str, Any]:
         return {"link": self.link.to_dict(), "site": self.site, "user": self.user, "replaced": self.replaced}
 
@@ -94,6 +96,8 @@ class UnlinkResult:
     revoked: bool
     removed_link: bool
     removed_secrets: bool
+
+    exit_status = ExitStatus.OK  # an unlink that fails is an error, never a result
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

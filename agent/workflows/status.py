@@ -21,7 +21,7 @@ from typing import Any
 from agent.context import Context
 from agent.errors import AgentError, ExitStatus
 from agent.journal import Journal
-from agent.vault import CredentialRef, Vault
+from agent.vault import Vault
 
 GO_LIVE_CHECKLIST = (
     (
@@ -129,34 +129,29 @@ def operator_status(
     max_age_days: int,
     now: dt.datetime | None = None,
 ) -> OperatorStatus:
-    now = now or dt.datetime.now(dt.UTC)
-    ref = CredentialRef(profile, "web-operator" if kind == "web" else "api-operator", username)
-    info = vault.info(ref)
-    current = info.get("current")
+    """One operator's line of ``status``: its password age (``rotation.ages``, shared with ``rotate``), the status
+    last seen on the portal, and what to run about it."""
+    from agent.workflows.rotation.ages import operator_age
+
+    age = operator_age(vault, profile, kind, username, now=now or dt.datetime.now(dt.UTC), max_age_days=max_age_days)
     problems: list[str] = []
-    age = expiry = None
-    set_at = None
-    if current is None:
+    rotate = "mpesa-agent rotate" + (" --operator web" if kind == "web" else "")
+    expiry = age.expires_in_days
+    if age.set_at is None:
         problems.append(f"No password for {username} in the vault: run mpesa-agent setup.")
-    else:
-        set_at = current.created_at.isoformat(timespec="seconds")
-        age = (now - current.created_at).days
-        expiry = max_age_days - age
-        if expiry <= 0:
-            problems.append(
-                f"{username}'s password is {age} days old and has expired on the portal: "
-                "run mpesa-agent rotate" + (" --operator web" if kind == "web" else "") + "."
-            )
-        elif expiry <= 14:
-            problems.append(
-                f"{username}'s password expires in {expiry} days: run mpesa-agent rotate"
-                + (" --operator web" if kind == "web" else "")
-                + "."
-            )
+    elif expiry is not None and expiry <= 0:
+        problems.append(
+            f"{username}'s password is {age.age_days} days old and has expired on the portal: run {rotate}."
+        )
+    elif expiry is not None and expiry <= 14:
+        problems.append(f"{username}'s password expires in {expiry} days: run {rotate}.")
     seen = last_seen.get(username)
     if seen and seen != "Active":
         problems.append(f"{username} was {seen} on the portal at the last check: run mpesa-agent setup.")
-    return OperatorStatus(kind, username, current is not None, seen, set_at, age, expiry, "pending" in info, problems)
+    set_at = age.set_at.isoformat(timespec="seconds") if age.set_at else None
+    return OperatorStatus(
+        kind, username, age.set_at is not None, seen, set_at, age.age_days, expiry, age.pending, problems
+    )
 
 
 def _site_health(ctx: Context, site: Any, short_code: str | None, profile_key: str | None, check: bool) -> SiteHealth:

@@ -73,19 +73,19 @@ class Step:
 
     def intent(self, **detail: Any) -> None:
         """Journal that an irreversible action of this step is about to be sent."""
-        self.runner.journal.intent(self.key, **detail)
+        self.runner.intent(self.key, **detail)
 
     def note(self, **detail: Any) -> None:
         self.runner.journal.record(self.key, "note", **detail)
 
-    def done(self, text: str = "", *, status: str = "ok", **detail: Any) -> None:
-        """Journal the step as done (with ``detail``) and report it finished (``text``)."""
-        self.runner.journal.done(self.key, **detail)
-        self.report(status, text)
+    def done(self, text: str = "", *, outcome: str = "ok", **detail: Any) -> None:
+        """Journal the step as done (with ``detail``) and report it finished as ``outcome`` (``text``)."""
+        self.runner.done(self.key, text, outcome=outcome, **detail)
+        self.finished = True
 
     def report(self, status: str, text: str = "") -> None:
         """Report the step finished without journalling it (e.g. ``skipped``: nothing was done)."""
-        self.runner.reporter.finish(self.key, status, text)
+        self.runner.report(self.key, status, text)
         self.finished = True
 
 
@@ -117,8 +117,20 @@ class StepRunner:
             self.reporter.finish(key, "failed", exc.message)
             raise
 
-    def done_before(self, key: str) -> bool:
-        return self.journal.is_done(key)
+    def intent(self, key: str, **detail: Any) -> None:
+        """Journal that an irreversible action of step ``key`` is about to be sent."""
+        self.workflow.spec(key)
+        self.journal.intent(key, **detail)
+
+    def done(self, key: str, text: str = "", *, outcome: str = "ok", **detail: Any) -> None:
+        """Journal step ``key`` as done (with ``detail``) and report it finished as ``outcome`` (``text``)."""
+        self.workflow.spec(key)
+        self.journal.done(key, **detail)
+        self.reporter.finish(key, outcome, text)
+
+    def report(self, key: str, status: str, text: str = "") -> None:
+        """Report step ``key`` finished without journalling it (e.g. ``skipped``: nothing was done)."""
+        self.reporter.finish(key, status, text)
 
     def skip_if_done(self, key: str, title: str, detail: str) -> bool:
         """True (and the step reported as skipped) when the journal says ``key`` is done already."""

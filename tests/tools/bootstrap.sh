@@ -4,7 +4,8 @@
 #   1. the real components: Debian's Chromium, D-Bus + gnome-keyring + libsecret-tools, PHP + MariaDB + WordPress
 #      (as root on Debian they are installed with apt-get; elsewhere it says exactly what to install);
 #   2. a virtualenv in .venv with the package (editable) and its test extras.
-# Usage: tests/tools/bootstrap.sh [all|demo]   ("demo" needs only Chromium)
+# Usage: tests/tools/bootstrap.sh [all|demo|unit]   ("demo" needs only Chromium; "unit" no system package at all:
+# the unit tier runs without Chromium, D-Bus or a keyring daemon)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 what="${1:-all}"
@@ -12,10 +13,16 @@ what="${1:-all}"
 pkgs_demo=(chromium fonts-liberation)
 pkgs_all=(chromium fonts-liberation dbus gnome-keyring libsecret-tools
           php-cli php-mysql php-xml php-mbstring php-curl php-gd mariadb-server mariadb-client wordpress curl)
-if [ "$what" = demo ]; then pkgs=("${pkgs_demo[@]}"); else pkgs=("${pkgs_all[@]}"); fi
+case "$what" in
+  demo) pkgs=("${pkgs_demo[@]}") ;;
+  unit) pkgs=() ;;
+  *) pkgs=("${pkgs_all[@]}") ;;
+esac
 
 missing=()
-if command -v dpkg-query >/dev/null 2>&1; then
+if [ "${#pkgs[@]}" -eq 0 ]; then
+  :  # nothing to check
+elif command -v dpkg-query >/dev/null 2>&1; then
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done

@@ -72,3 +72,9 @@ def test_the_check_sees_flags() -> None:
 def test_the_foreign_flags_are_still_named() -> None:
     """An entry of FOREIGN that no text names any more must go (it would hide a real mistake)."""
     assert set(FOREIGN) <= set(named_flags())
+
+
+def test_every_flag_the_readme_names_exists() -> None:
+    tools = {"--check": "ruff format", "--strict": "mypy"}
+    named = set(FLAG.findall((ROOT / "README.md").read_text(encoding="utf-8")))
+    assert named - cli_flags() - set(FOREIGN) - set(tools) == set()

@@ -102,3 +102,66 @@ def test_no_command_accepts_a_secret_as_an_option_value() -> None:
             if any(word in names for word in SECRET_WORDS) and not param.is_flag:
                 offenders.append(f"{path}: {names}")
     assert offenders == []
+
+
+def test_under_json_an_error_is_json_on_stdout_too(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from agent.cli import STATE
+
+    @cli.command("json-boom-test", hidden=True)
+    @click.option("--json", "as_json", is_flag=True)
+    def boom(as_json: bool) -> None:
+        STATE.json = as_json
+        from agent.errors import PortalError
+
+        raise PortalError("The operator mamaapi is Closed.", hint="Choose another user name, then run setup.")
+
+    try:
+        with pytest.raises(SystemExit) as info:
+            main(["json-boom-test", "--json"])
+        assert info.value.code == ExitStatus.PORTAL_REFUSED == 9, "the portal refused: not exit 1 (a bug)"
+        out = capsys.readouterr()
+        answer = json.loads(out.out)
+        assert answer == {
+            "ok": False,
+            "error": "PortalError",
+            "message": "The operator mamaapi is Closed.",
+            "hint": "Choose another user name, then run setup.",
+            "exit_status": 9,
+        }
+        assert "Error: The operator mamaapi is Closed." in out.err
+    finally:
+        STATE.json = False
+        cli.commands.pop("json-boom-test")
+
+
+def test_a_command_returns_its_exit_status_and_only_main_exits(capsys: pytest.CaptureFixture[str]) -> None:
+    @cli.command("status-test", hidden=True)
+    def partial() -> ExitStatus:
+        click.echo("partly done")
+        return ExitStatus.SITE
+
+    try:
+        with pytest.raises(SystemExit) as info:
+            main(["status-test"])
+        assert info.value.code == ExitStatus.SITE
+        assert "partly done" in capsys.readouterr().out
+    finally:
+        cli.commands.pop("status-test")
+
+
+def test_no_command_calls_sys_exit() -> None:
+    """Only ``main`` exits: commands return their result's exit status."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parents[2] / "agent" / "cli.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name not in ("main", "_fail"):
+            calls = [
+                n
+                for n in ast.walk(node)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "exit"
+            ]
+            assert not calls, f"{node.name} exits by itself"

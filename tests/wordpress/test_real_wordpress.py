@@ -11,6 +11,8 @@ import pytest
 import requests
 
 from agent import settings
+from agent.context import Context
+from agent.errors import AuthError, SiteError
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault, open_vault
 from agent.workflows import sites
@@ -32,11 +34,15 @@ def vault() -> Vault:
 
 
 @pytest.fixture
-def profile(vault: Vault) -> str:
-    cfg = settings.load_config()
-    cfg.data["default_profile"] = "600000"
-    cfg.set_profile("600000", {"short_code": "600000", "api_operator": {"username": OPERATOR}})
-    cfg.save()
+def ctx(vault: Vault) -> Context:
+    return Context.build(vault=vault)
+
+
+@pytest.fixture
+def profile(ctx: Context, vault: Vault) -> str:
+    ctx.config.set_default_profile("600000")
+    ctx.config.set_profile("600000", {"short_code": "600000", "api_operator": {"username": OPERATOR}})
+    ctx.config.save()
     vault.set_current(CredentialRef("600000", "api-operator", OPERATOR), Secret(OPERATOR_PASSWORD))
     return "600000"
 
@@ -68,8 +74,8 @@ def test_discovery_on_real_wordpress(wordpress: WordPressSite) -> None:
     assert info.name == "Mama Mboga Online (test)"
 
 
-def test_link_site_non_interactively(wordpress: WordPressSite, vault: Vault, admin_password: str) -> None:
-    result = sites.link_site(wordpress.url, ADMIN_USER, Secret(admin_password), vault=vault)
+def test_link_site_non_interactively(ctx: Context, wordpress: WordPressSite, vault: Vault, admin_password: str) -> None:
+    result = sites.link_site(ctx, wordpress.url, ADMIN_USER, Secret(admin_password))
     assert result.link.plugin == "osen-wc-mpesa"
     assert result.user["roles"] == ["administrator"]
     assert result.link.app_uuid in [p["uuid"] for p in wordpress.app_passwords(ADMIN_USER)]
@@ -78,16 +84,18 @@ def test_link_site_non_interactively(wordpress: WordPressSite, vault: Vault, adm
     assert admin_password not in settings.paths().config_file.read_text()
 
 
-def test_a_shop_manager_may_link(wordpress: WordPressSite, vault: Vault) -> None:
+def test_a_shop_manager_may_link(ctx: Context, wordpress: WordPressSite, vault: Vault) -> None:
     password = wordpress.create_app_password(MANAGER_USER, "manager")["password"]
-    result = sites.link_site(wordpress.url, MANAGER_USER, password, vault=vault)
+    result = sites.link_site(ctx, wordpress.url, MANAGER_USER, password)
     assert result.user["roles"] == ["shop_manager"]
 
 
 @pytest.mark.browser
-def test_authorize_application_in_chromium_then_link(wordpress: WordPressSite, vault: Vault, page: Any) -> None:
+def test_authorize_application_in_chromium_then_link(
+    ctx: Context, wordpress: WordPressSite, vault: Vault, page: Any
+) -> None:
     admin = wordpress.users[ADMIN_USER]
-    prep = sites.prepare_link(wordpress.url)
+    prep = sites.prepare_link(ctx, wordpress.url)
     assert prep.authorize_url is not None
     page.set_default_timeout(30_000)
     page.goto(wordpress.url + "/wp-login.php")
@@ -103,16 +111,18 @@ def test_authorize_application_in_chromium_then_link(wordpress: WordPressSite, v
     field.wait_for(state="visible")
     chunked = field.input_value()
     assert len(chunked.replace(" ", "")) == 24
-    result = sites.link_site(wordpress.url, admin.login, Secret(chunked), vault=vault)
+    result = sites.link_site(ctx, wordpress.url, admin.login, Secret(chunked))
     created = [p for p in wordpress.app_passwords(ADMIN_USER) if p["uuid"] == result.link.app_uuid]
     assert created
     assert created[0]["app_id"] == result.link.app_id  # the fixed UUIDv5 of the site went through the page
     assert created[0]["name"].startswith("mpesa-agent (")
 
 
-def test_push_and_read_back_workflow(wordpress: WordPressSite, vault: Vault, profile: str, admin_password: str) -> None:
-    sites.link_site(wordpress.url, ADMIN_USER, admin_password, vault=vault)
-    report = sites.push(profile, vault=vault)
+def test_push_and_read_back_workflow(
+    ctx: Context, wordpress: WordPressSite, vault: Vault, profile: str, admin_password: str
+) -> None:
+    sites.link_site(ctx, wordpress.url, ADMIN_USER, admin_password)
+    report = sites.push(ctx, profile)
     outcome = report.sites[0].result
     assert outcome is not None
     assert (outcome["applied"], outcome["verified"], outcome["requests"]) == (True, True, 3)
@@ -121,10 +131,10 @@ def test_push_and_read_back_workflow(wordpress: WordPressSite, vault: Vault, pro
     assert stored["env"] == "sandbox"  # defaults materialised by the first save, untouched otherwise
     snapshot = json.loads(vault.require(sites.snapshot_ref(wordpress.url)).reveal())
     assert snapshot["values"]["initiator"] == "test"
-    again = sites.push(profile, vault=vault).sites[0].result
+    again = sites.push(ctx, profile).sites[0].result
     assert again is not None
     assert (again["applied"], again["requests"]) == (False, 1)
-    sites.rollback_push(wordpress.url, vault=vault)
+    sites.rollback_push(ctx, wordpress.url)
     assert wordpress.get_option("woocommerce_mpesa_settings")["initiator"] == "test"
 
 
@@ -140,11 +150,14 @@ def test_push_typed_values_on_real_wordpress(wordpress: WordPressSite, admin_pas
     assert stored["enabled"] == "no"
 
 
-def test_refusal_of_mangling_values(wordpress: WordPressSite, vault: Vault, profile: str, admin_password: str) -> None:
-    sites.link_site(wordpress.url, ADMIN_USER, admin_password, vault=vault)
+def test_refusal_of_mangling_values(
+    ctx: Context, wordpress: WordPressSite, vault: Vault, profile: str, admin_password: str
+) -> None:
+    sites.link_site(ctx, wordpress.url, ADMIN_USER, admin_password)
     vault.set_current(CredentialRef(profile, "api-operator", OPERATOR), Secret("Safe&Sound1"))
-    with pytest.raises(errors.UnsafeValueError) as caught:
-        sites.push(profile, vault=vault)
+    with pytest.raises(SiteError) as caught:
+        sites.push(ctx, profile)
+    assert isinstance(caught.value.__cause__, errors.UnsafeValueError)
     assert "&amp;" in caught.value.message
     assert wordpress.get_option("woocommerce_mpesa_settings") is None  # nothing was written
 
@@ -169,9 +182,9 @@ def test_the_kses_model_matches_real_wordpress(wordpress: WordPressSite, admin_p
     assert kses.mangled_characters(sent)
 
 
-def test_rotate_the_app_password(wordpress: WordPressSite, vault: Vault, admin_password: str) -> None:
-    linked = sites.link_site(wordpress.url, ADMIN_USER, admin_password, vault=vault)
-    result = sites.rotate_site_credentials(wordpress.url, vault=vault)
+def test_rotate_the_app_password(ctx: Context, wordpress: WordPressSite, vault: Vault, admin_password: str) -> None:
+    linked = sites.link_site(ctx, wordpress.url, ADMIN_USER, admin_password)
+    result = sites.rotate_site_credentials(ctx, wordpress.url)
     assert result.old_revoked
     uuids = [p["uuid"] for p in wordpress.app_passwords(ADMIN_USER)]
     assert result.new_uuid in uuids
@@ -180,15 +193,18 @@ def test_rotate_the_app_password(wordpress: WordPressSite, vault: Vault, admin_p
     assert app_passwords.introspect(client_for(wordpress.url, ADMIN_USER, new_password)).uuid == result.new_uuid
     with pytest.raises(errors.AuthenticationError):
         app_passwords.verify(client_for(wordpress.url, ADMIN_USER, admin_password))
-    assert [s.ok for s in sites.list_sites(vault=vault)] == [True]
+    assert [s.ok for s in sites.list_sites(ctx)] == [True]
 
 
-def test_non_local_environment_over_http(wordpress: WordPressSite, vault: Vault, admin_password: str) -> None:
+def test_non_local_environment_over_http(
+    ctx: Context, wordpress: WordPressSite, vault: Vault, admin_password: str
+) -> None:
     production = wordpress.server(environment_type="production")
     info = discover(production, user_agent=UA)
     assert not info.app_passwords_available
-    with pytest.raises(errors.AppPasswordsUnavailableError) as caught:
-        sites.link_site(production, ADMIN_USER, admin_password, vault=vault)
+    with pytest.raises(AuthError) as caught:
+        sites.link_site(ctx, production, ADMIN_USER, admin_password)
+    assert isinstance(caught.value.__cause__, errors.AppPasswordsUnavailableError)
     assert "HTTPS" in (caught.value.hint or "")
     # with credentials sent anyway: rest_not_logged_in, diagnosed by the credential-free index probe
     client = WPClient(info.api_root, user_agent=UA, credentials=Credentials(ADMIN_USER, admin_password))
@@ -202,39 +218,43 @@ def test_non_local_environment_over_http(wordpress: WordPressSite, vault: Vault,
 
 
 def test_plain_permalinks_use_rest_route(
-    wordpress: WordPressSite, vault: Vault, profile: str, admin_password: str
+    ctx: Context, wordpress: WordPressSite, vault: Vault, profile: str, admin_password: str
 ) -> None:
     plain = wordpress.server(plain_permalinks=True)
-    linked = sites.link_site(plain, ADMIN_USER, admin_password, vault=vault)
+    linked = sites.link_site(ctx, plain, ADMIN_USER, admin_password)
     assert linked.link.url_style == "query"
     assert linked.link.api_root == plain + "/index.php?rest_route=/"
-    outcome = sites.push(profile, vault=vault).sites[0].result
+    outcome = sites.push(ctx, profile).sites[0].result
     assert outcome is not None
     assert outcome["verified"]
     assert wordpress.get_option("woocommerce_mpesa_settings")["password"] == OPERATOR_PASSWORD
 
 
-def test_wrong_password_stores_nothing(wordpress: WordPressSite, vault: Vault) -> None:
-    with pytest.raises(errors.AuthenticationError) as caught:
-        sites.link_site(wordpress.url, ADMIN_USER, "x" * 24, vault=vault)
+def test_wrong_password_stores_nothing(ctx: Context, wordpress: WordPressSite, vault: Vault) -> None:
+    with pytest.raises(AuthError) as translated:
+        sites.link_site(ctx, wordpress.url, ADMIN_USER, "x" * 24)
+    caught = translated.value.__cause__
+    assert isinstance(caught, errors.AuthenticationError)
     # Debian's WordPress 6.1.9 answers rest_not_logged_in for a refused password (reference §4.3); the credential-free
     # probe sees application passwords enabled, so the error names both causes.
-    assert caught.value.code in ("incorrect_password", "rest_not_logged_in")
-    assert "password" in caught.value.message
+    assert caught.code in ("incorrect_password", "rest_not_logged_in")
+    assert "password" in caught.message
     assert vault.get(sites.app_password_ref(wordpress.url)) is None
     assert settings.load_config().sites == {}
 
 
-def test_login_password_is_not_an_app_password(wordpress: WordPressSite, vault: Vault) -> None:
+def test_login_password_is_not_an_app_password(ctx: Context, wordpress: WordPressSite, vault: Vault) -> None:
     admin = wordpress.users[ADMIN_USER]
-    with pytest.raises(errors.AuthenticationError):
-        sites.link_site(wordpress.url, ADMIN_USER, admin.password, vault=vault)
+    with pytest.raises(AuthError) as refused:
+        sites.link_site(ctx, wordpress.url, ADMIN_USER, admin.password)
+    assert isinstance(refused.value.__cause__, errors.AuthenticationError)
 
 
-def test_user_without_the_capability(wordpress: WordPressSite, vault: Vault) -> None:
+def test_user_without_the_capability(ctx: Context, wordpress: WordPressSite, vault: Vault) -> None:
     password = wordpress.users[EDITOR_USER].app_password
-    with pytest.raises(errors.MissingCapabilityError) as caught:
-        sites.link_site(wordpress.url, EDITOR_USER, password, vault=vault)
+    with pytest.raises(AuthError) as caught:
+        sites.link_site(ctx, wordpress.url, EDITOR_USER, password)
+    assert isinstance(caught.value.__cause__, errors.MissingCapabilityError)
     assert "manage WooCommerce" in caught.value.message
     client = client_for(wordpress.url, EDITOR_USER, password)
     with pytest.raises(errors.MissingCapabilityError) as direct:

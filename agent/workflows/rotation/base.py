@@ -134,8 +134,7 @@ class Rotation:
                 )
             if pending is None and not (current is not None and self.ours(current.note)):
                 self.vault.stage(ref, passwords.generate_password(), note=self.note("new password, staged"))
-            self.journal.done("stage", username=ref.name)
-            self.reporter.finish("stage", "ok", f"pending in {self.vault.backend_name}")
+            self.steps.done("stage", f"pending in {self.vault.backend_name}", username=ref.name)
         self.steps.checkpoint("rotate:staged")
 
     def new_password(self, ref: CredentialRef) -> Secret:
