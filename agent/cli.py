@@ -874,6 +874,8 @@ def _render_demo(data: dict[str, Any]) -> None:
             else ("NOT verified")
         )
         click.echo(f"  shop {site['url']}: plugin {result.get('plugin_name') or result.get('plugin')}, {verified}")
+    for line in data.get("golive_summary", []):
+        click.echo(f"  {line}")
     click.echo(f"  status: {'all good' if data['status']['ok'] else 'needs attention'}")
     phases = ", ".join(f"{k} {v:.1f}s" for k, v in data["phases"].items())
     click.echo(f"  time: {phases}")

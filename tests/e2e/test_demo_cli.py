@@ -34,6 +34,11 @@ def test_demo_does_the_whole_job_and_leaves_nothing(agent_home: Path, chromium_p
     assert site["ok"]
     assert site["result"]["verified"]
     assert data["status"]["ok"] is True
+    assert data["golive"]["ok"] is True
+    assert data["golive"]["push"]["verified"] is True
+    assert data["transaction_status"]["result_code"] == "0"
+    assert "Transaction Status query from the shop: result 0" in "\n".join(data["golive_summary"])
+    assert {c["status"] for c in data["golive_checks"]} == {"ok"}
     assert "Sandbox portal" in result.stderr  # the human progress goes to stderr
     # Nothing left behind: the demo's temporary home is gone and it never wrote to the user's.
     assert set(Path("/tmp").glob("mpesa-agent-demo-*")) == before

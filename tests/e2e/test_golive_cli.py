@@ -140,7 +140,8 @@ def test_dry_run_shows_the_plan_masked_and_writes_nothing(world: World, start: S
     before = plugin(world)
     status, answer, stderr = go_live("--environment", "sandbox", "--payment-type", "paybill", "--dry-run")
     assert status == 0, stderr
-    assert answer["dry_run"] is True and answer["token_verified"] is True
+    assert answer["dry_run"] is True
+    assert answer["token_verified"] is True
     assert answer["plan"]["consumer_key"] == answer["plan"]["passkey"] != mock.PASSKEY
     assert answer["plan"]["short_code"] == start.short_code
     changed = {c["key"] for c in answer["push"]["changes"]}
@@ -157,7 +158,8 @@ def test_a_correct_run_leaves_exactly_the_verified_values_in_the_plugin_and_the_
 ) -> None:
     status, answer, stderr = go_live("--environment", "sandbox", "--payment-type", "paybill")
     assert status == 0, stderr
-    assert answer["ok"] is True and answer["push"]["verified"] is True
+    assert answer["ok"] is True
+    assert answer["push"]["verified"] is True
     values = plugin(world)
     assert values["key"] == mock.CONSUMER_KEY
     assert values["secret"] == mock.CONSUMER_SECRET
