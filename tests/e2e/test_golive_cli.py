@@ -192,3 +192,24 @@ def test_a_correct_run_leaves_exactly_the_verified_values_in_the_plugin_and_the_
     assert initiator.status == "problem"
     assert initiator.evidence.startswith("Result 2001: The initiator information is invalid")
     assert "environment" in initiator.fix
+
+
+def test_daraja_unreachable_is_a_clear_network_error_and_writes_nothing(
+    world: World, start: Start, vault: Vault
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    path = settings.paths().config_file
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    doc["profiles"][start.short_code]["daraja_url"] = dead  # type: ignore[index]
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    before = plugin(world)
+    status, answer, stderr = go_live("--environment", "sandbox", "--payment-type", "paybill")
+    assert status == 1, stderr
+    assert answer["message"] == "Daraja could not be reached (OAuth, sandbox)."
+    assert "nothing was changed" in answer["hint"]
+    assert plugin(world) == before
+    assert daraja_items(vault, start) == {}
