@@ -133,3 +133,32 @@ def test_till_go_live_writes_the_store_number_and_the_till_identifier(
     found = {f.id: f.status for f in golive_checks(ctx, None, None, offline=True)}
     assert found["golive.till-store-number"] == found["golive.short-code"] == "ok"
     assert found["golive.oauth"] == "unknown"
+
+
+def test_on_real_daraja_the_initiator_is_unknown_with_the_reason_never_ok(
+    ctx: Context, servers: tuple[RunningShop, RunningDaraja]
+) -> None:
+    import re
+
+    import responses
+
+    go_live(ctx, KEYS, environment="sandbox", payment_type="paybill")  # the mock's keys are now in the plugin
+    profile = ctx.profile().as_table()
+    profile.pop("daraja_url")
+    ctx.config.set_profile("600000", profile)  # Safaricom's hosts from now on (answered by `responses`)
+    with responses.RequestsMock() as mocked:
+        mocked.add_passthru(re.compile(r"http://127\.0\.0\.1:\d+/"))
+        mocked.get(
+            "https://sandbox.safaricom.co.ke/oauth/v1/generate",
+            json={"access_token": "RealLookingToken123", "expires_in": "3599"},
+            status=200,
+        )
+        found = {f.id: f for f in golive_checks(ctx, None, None, offline=False)}
+        assert [c.request.url.split("?")[0] for c in mocked.calls if "safaricom" in c.request.url] == [
+            "https://sandbox.safaricom.co.ke/oauth/v1/generate"
+        ]  # no query is sent to real Daraja
+    assert found["golive.oauth"].status == "ok"
+    initiator = found["golive.initiator-result"]
+    assert initiator.status == "unknown"
+    assert "asynchronous result" in initiator.evidence
+    assert "2001" in initiator.fix
