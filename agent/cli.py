@@ -692,7 +692,10 @@ def go_live(
     yes: bool,
     as_json: bool,
 ) -> ExitStatus:
-    """Check the Daraja app's keys and passkey against Daraja and the profile, then push them with the initiator."""
+    """Check the Daraja app's keys and passkey against Daraja and the profile, then push them with the initiator.
+
+    The consumer key, consumer secret and passkey come from --secrets-stdin (three lines), else from
+    MPESA_AGENT_CONSUMER_KEY, MPESA_AGENT_CONSUMER_SECRET and MPESA_AGENT_PASSKEY, else hidden prompts."""
     from agent.errors import NeedsHumanError
     from agent.workflows import golive
 
