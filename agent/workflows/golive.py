@@ -299,7 +299,10 @@ def golive_checks(
         return [Finding("golive.plugin", "problem", "M-PESA plugin settings", exc.message, exc.hint or "")]
     settings = rules.settings_from_osen(state.values())
     env: Environment = "sandbox" if settings.environment == "sandbox" else "production"
-    base_urls = None if offline else _base_urls(prof, env)
+    try:
+        base_urls = None if offline else _base_urls(prof, env)
+    except AgentError as exc:  # a daraja_url that is not loopback: say so instead of asking anyone
+        return [Finding(golive_checks_lib.OAUTH_CHECK, "problem", "Daraja token", exc.message, exc.hint or "")]
     token, verified = golive_checks_lib.token_finding(
         env, settings.consumer_key, settings.consumer_secret, offline=offline, base_urls=base_urls, timeout=timeout
     )
