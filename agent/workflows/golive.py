@@ -241,8 +241,11 @@ def go_live(
 
     report.start("golive-push", f"Store the keys in the vault and push them with {username} to {link.url}")
     secrets = {"consumer_key": keys.consumer_key, "consumer_secret": keys.consumer_secret, "passkey": keys.passkey}
-    for field, ref in refs.items():
+    for field, ref in list(refs.items()):
         vault.discard_pending(ref)  # a go-live that stopped half-way is superseded by this verified one
+        if vault.get(ref) == secrets[field]:
+            del refs[field]  # already the current version: nothing to stage
+            continue
         vault.stage(ref, secrets[field], note=f"go-live {env} for {link.url}")
 
     def keep(snapshot: gateway.GatewaySnapshot) -> None:
@@ -263,7 +266,7 @@ def go_live(
         vault.promote(ref)
     changes = result.to_dict().get("changes") or []
     report.finish("golive-push", "ok", f"{len(changes)} setting(s) written and read back" if changes else "no change")
-    stored = tuple(ref.describe() for ref in refs.values())
+    stored = tuple(ref.describe() for ref in daraja_refs(prof.short_code, env).values())
     return GoLiveResult(
         link.url, prof.key, env, payment_type, False, plan, tuple(findings), result.to_dict(), stored, True
     )

@@ -84,6 +84,9 @@ def test_go_live_then_every_check_is_ok_and_a_wrong_initiator_gets_2001(
     assert result.as_dict()["stored"][0] == "service mpesa-agent/600000, account daraja-consumer-key:sandbox"
     found = golive_checks(ctx, None, None, offline=False, wait_seconds=10)
     assert [(f.id, f.status) for f in found if f.status != "ok"] == []
+    assert go_live(ctx, KEYS, environment="sandbox", payment_type="paybill").ok  # again: nothing new to keep
+    for ref in daraja_refs("600000", "sandbox").values():
+        assert (ctx.vault.get(ref, "pending"), ctx.vault.get(ref, "previous")) == (None, None)
     reply = requests.post(f"{shop.url}/__sim/transaction-status", json={"wait_seconds": 10}, timeout=30).json()
     assert reply["result"]["Result"]["ResultCode"] == 0
 
