@@ -637,6 +637,109 @@ def _render_rollback(data: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# go-live
+
+GO_LIVE_SECRETS = (
+    ("consumer-key", "MPESA_AGENT_CONSUMER_KEY", "Daraja app Consumer Key"),
+    ("consumer-secret", "MPESA_AGENT_CONSUMER_SECRET", "Daraja app Consumer Secret"),
+    ("passkey", "MPESA_AGENT_PASSKEY", "Lipa Na M-PESA Online passkey"),
+)
+
+
+def read_go_live_secrets(from_stdin: bool) -> Any:
+    """The consumer key, secret and passkey: three lines of stdin (--secrets-stdin), else each from its variable,
+    else a hidden prompt. The source is logged, never the value."""
+    from agent.errors import UsageError
+    from agent.secret import Secret
+    from agent.workflows.golive import DarajaKeys
+
+    values: list[Any] = []
+    for what, env_var, prompt in GO_LIVE_SECRETS:
+        if from_stdin:
+            line = sys.stdin.readline().rstrip("\r\n")
+            if not line.strip():
+                raise UsageError(
+                    f"--secrets-stdin needs three lines (consumer key, consumer secret, passkey): no {what}.",
+                    hint="Pipe the three lines in, e.g. from your password manager.",
+                )
+            log.info("%s: read from standard input", what)
+            values.append(Secret(line.strip()))
+        else:
+            values.append(Secret(secret_source(env_var, False, what)(prompt).reveal().strip()))
+    return DarajaKeys(*values)
+
+
+@cli.command("go-live")
+@click.option("--site", help="The linked site (default: the only linked site).")
+@click.option("--profile", help="Profile (organisation short code).")
+@click.option("--environment", type=click.Choice(["sandbox", "production"]), required=True, help="Daraja environment.")
+@click.option("--payment-type", type=click.Choice(["paybill", "till"]), required=True, help="How the shop is paid.")
+@click.option("--short-code", help="Paybill (default: the profile's short code), or a till's till number.")
+@click.option("--store-number", help="A till's store number (the organisation short code above the till).")
+@click.option("--secrets-stdin", is_flag=True, help="Read consumer key, consumer secret and passkey as 3 lines.")
+@click.option("--dry-run", is_flag=True, help="Check everything and show the plan (secrets masked); write nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before writing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def go_live(
+    site: str | None,
+    profile: str | None,
+    environment: str,
+    payment_type: str,
+    short_code: str | None,
+    store_number: str | None,
+    secrets_stdin: bool,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+) -> ExitStatus:
+    """Check the Daraja app's keys and passkey against Daraja and the profile, then push them with the initiator.
+
+    The consumer key, consumer secret and passkey come from --secrets-stdin (three lines), else from
+    MPESA_AGENT_CONSUMER_KEY, MPESA_AGENT_CONSUMER_SECRET and MPESA_AGENT_PASSKEY, else hidden prompts."""
+    from agent.errors import NeedsHumanError
+    from agent.workflows import golive
+
+    STATE.json = as_json
+    keys = read_go_live_secrets(secrets_stdin)
+    if not (yes or dry_run):
+        if not sys.stdin.isatty():
+            raise NeedsHumanError(
+                "go-live writes to the shop's M-PESA plugin and needs a confirmation.",
+                hint="Add --yes (or try --dry-run first).",
+            )
+        if not click.confirm(f"Push the {environment} Daraja settings to the shop's M-PESA plugin?", err=True):
+            raise click.exceptions.Abort()
+    result = golive.go_live(
+        context(StepPrinter()),
+        keys,
+        environment=environment,
+        payment_type="till" if payment_type == "till" else "paybill",
+        profile=profile,
+        site=site,
+        short_code=short_code,
+        store_number=store_number,
+        dry_run=dry_run,
+    )
+    emit(result.as_dict(), _render_go_live)
+    return result.exit_status
+
+
+def _render_go_live(data: dict[str, Any]) -> None:
+    verb = "would push" if data["dry_run"] else "pushed"
+    click.echo(f"{data['site_url']}: Daraja {data['environment']} keys verified; {verb}:")
+    for name, value in data["plan"].items():
+        click.echo(f"  {name:<18} {value}")
+    for finding in data["findings"]:
+        if finding["status"] != "ok":
+            click.echo(f"  {finding['status']}: {finding['title']}: {finding['evidence']}")
+    if data["dry_run"]:
+        click.echo("Nothing was written. Next: mpesa-agent go-live ... without --dry-run")
+    else:
+        click.echo("Read back from the plugin: " + ("verified." if data["ok"] else "NOT verified."))
+        click.echo("Next: mpesa-agent doctor")
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # status and doctor
 
 
@@ -774,6 +877,8 @@ def _render_demo(data: dict[str, Any]) -> None:
             else ("NOT verified")
         )
         click.echo(f"  shop {site['url']}: plugin {result.get('plugin_name') or result.get('plugin')}, {verified}")
+    for line in data.get("golive_summary", []):
+        click.echo(f"  {line}")
     click.echo(f"  status: {'all good' if data['status']['ok'] else 'needs attention'}")
     phases = ", ".join(f"{k} {v:.1f}s" for k, v in data["phases"].items())
     click.echo(f"  time: {phases}")

@@ -83,7 +83,17 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-KINDS: Final = ("admin", "web-operator", "web-security", "api-operator", "site-app-password", "site-snapshot")
+KINDS: Final = (
+    "admin",
+    "web-operator",
+    "web-security",
+    "api-operator",
+    "daraja-consumer-key",
+    "daraja-consumer-secret",
+    "daraja-passkey",
+    "site-app-password",
+    "site-snapshot",
+)
 LABELS: Final = ("current", "pending", "previous")
 SITES_PROFILE: Final = "sites"
 SERVICE_PREFIX: Final = "mpesa-agent"
@@ -777,6 +787,9 @@ _KIND_TEXT: Final = {
     "web-operator": "web operator password",
     "web-security": "web operator's security answers",
     "api-operator": "API operator password",
+    "daraja-consumer-key": "Daraja consumer key",
+    "daraja-consumer-secret": "Daraja consumer secret",
+    "daraja-passkey": "Lipa Na M-PESA Online passkey",
     "site-app-password": "site application password",
     "site-snapshot": "site settings snapshot",
 }

@@ -1,11 +1,15 @@
-"""Run the whole sandbox: the portal and the shop, each on its own loopback port, in background threads.
+"""Run the whole sandbox: the portal, the mock Daraja and the shop, each on its own loopback port, in background
+threads.
 
-``start(ui=..., mode=..., portal_port=..., shop_port=...)`` returns a ``Sandbox`` (``portal_url``, ``shop_url``, the
-pages a person uses, ``stop()``; a context manager) used by ``mpesa-agent sandbox``, ``mpesa-agent demo`` and the
-tests. Port 0 means a free port (tests, the demo); ``mpesa-agent sandbox`` uses the fixed ``DEFAULT_PORTAL_PORT`` and
-``DEFAULT_SHOP_PORT`` so a profile that names the sandbox's URLs keeps working across restarts. A port that is taken,
-not allowed or out of range is a ``UsageError`` (exit 2). ``banner(sandbox)`` is what ``mpesa-agent sandbox`` prints:
-every URL and published sandbox-only login a person needs, and the README quickstart to try.
+``start(ui=..., mode=..., portal_port=..., shop_port=...)`` returns a ``Sandbox`` (``portal_url``,
+``daraja_url``, ``shop_url``, the pages a person uses, ``stop()``; a context manager) used by ``mpesa-agent
+sandbox``, ``mpesa-agent demo`` and the tests. The mock Daraja answers initiators from the sandbox portal's
+operators, and the shop's M-PESA plugin stand-in sends its Transaction Status queries to it.
+Port 0 means a free port (tests, the demo; the mock Daraja always gets a free one); ``mpesa-agent sandbox`` uses the
+fixed ``DEFAULT_PORTAL_PORT`` and ``DEFAULT_SHOP_PORT`` so a profile that names the sandbox's URLs keeps working
+across restarts. A port that is taken, not allowed or out of range is a ``UsageError`` (exit 2).
+``banner(sandbox)`` is what ``mpesa-agent sandbox`` prints: every URL and published sandbox-only login a person
+needs, and the README quickstart to try.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from agent.sandbox.shop import ADMIN_LOGIN, ADMIN_LOGIN_PASSWORD
 if TYPE_CHECKING:  # Flask and werkzeug load in start(), so the constants here are cheap to import (e.g. in the CLI)
     from werkzeug.serving import BaseWSGIServer
 
+    from agent.sandbox.daraja.server import RunningDaraja
     from agent.sandbox.portal.server import RunningSandbox
 
 LOOPBACK = "127.0.0.1"
@@ -71,13 +76,16 @@ class RunningShop:
         self.thread.join(timeout=10)
 
 
-def start_shop(*, port: int = 0, mode: Mode = "demo", portal_url: str | None = None) -> RunningShop:
-    """Serve a sandbox shop on loopback (port 0 = a free one); with ``portal_url`` also its ``/sandbox/`` pages."""
+def start_shop(
+    *, port: int = 0, mode: Mode = "demo", portal_url: str | None = None, daraja_url: str | None = None
+) -> RunningShop:
+    """Serve a sandbox shop on loopback (port 0 = a free one); with ``portal_url`` also its ``/sandbox/`` pages, with
+    ``daraja_url`` its plugin stand-in's Transaction Status query against that mock Daraja."""
     from werkzeug.serving import make_server
 
     from agent.sandbox.shop.app import create_app as create_shop_app
 
-    app = create_shop_app(mode=mode, portal_url=portal_url)
+    app = create_shop_app(mode=mode, portal_url=portal_url, daraja_url=daraja_url)
     server = make_server(LOOPBACK, port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name=f"sandbox-shop-{server.server_port}", daemon=True)
     thread.start()
@@ -87,10 +95,18 @@ def start_shop(*, port: int = 0, mode: Mode = "demo", portal_url: str | None = N
 class Sandbox:
     """The sandbox portal and shop, running. URLs have no trailing slash unless they name a page."""
 
-    def __init__(self, portal: RunningSandbox, shop: RunningShop, *, ui: str = "classic") -> None:
+    def __init__(
+        self, portal: RunningSandbox, shop: RunningShop, *, ui: str = "classic", daraja: RunningDaraja | None = None
+    ) -> None:
         self.portal = portal
         self.shop = shop
         self.ui = ui
+        self.daraja = daraja
+
+    @property
+    def daraja_url(self) -> str | None:
+        """The mock Daraja (a profile's ``daraja_url``), or None when it was not started."""
+        return self.daraja.url if self.daraja is not None else None
 
     @property
     def portal_url(self) -> str:
@@ -132,7 +148,11 @@ class Sandbox:
         try:
             self.shop.stop()
         finally:
-            self.portal.stop()
+            try:
+                if self.daraja is not None:
+                    self.daraja.stop()
+            finally:
+                self.portal.stop()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -185,8 +205,9 @@ def _listen(what: str, port: int, flag: str, serve: Callable[[], T]) -> T:
 
 
 def start(*, ui: str = "classic", mode: Mode = "demo", portal_port: int = 0, shop_port: int = 0) -> Sandbox:
-    """Start the portal (skin ``ui``) and the shop on loopback; port 0 = a free port. Raises UsageError (exit 2)
-    for a port out of range, the same port twice, or a port that is taken or not allowed."""
+    """Start the portal (skin ``ui``), the mock Daraja and the shop on loopback; port 0 = a free port. Raises
+    UsageError (exit 2) for a port out of range, the same port twice, or a port that is taken or not allowed."""
+    from agent.sandbox.daraja.server import start_daraja
     from agent.sandbox.portal.server import start_sandbox
 
     check_port(portal_port, PORTAL_PORT_FLAG)
@@ -201,13 +222,22 @@ def start(*, ui: str = "classic", mode: Mode = "demo", portal_port: int = 0, sho
         "portal", portal_port, PORTAL_PORT_FLAG, lambda: start_sandbox(port=portal_port, mode=mode, skin=ui)
     )
     try:
-        shop = _listen(
-            "shop", shop_port, SHOP_PORT_FLAG, lambda: start_shop(port=shop_port, mode=mode, portal_url=portal.url)
-        )
+        daraja = start_daraja(port=0, mode=mode, portal_state=portal.state)
     except BaseException:
         portal.stop()
         raise
-    return Sandbox(portal, shop, ui=ui)
+    try:
+        shop = _listen(
+            "shop",
+            shop_port,
+            SHOP_PORT_FLAG,
+            lambda: start_shop(port=shop_port, mode=mode, portal_url=portal.url, daraja_url=daraja.url),
+        )
+    except BaseException:
+        daraja.stop()
+        portal.stop()
+        raise
+    return Sandbox(portal, shop, ui=ui, daraja=daraja)
 
 
 def banner(sandbox: Sandbox, *, ui: str | None = None) -> list[str]:
@@ -224,6 +254,7 @@ def banner(sandbox: Sandbox, *, ui: str | None = None) -> list[str]:
         f"  log in: {sandbox.shop_login_url} as {SANDBOX_SHOP_USER} / {SANDBOX_SHOP_PASSWORD} (sandbox-only)",
         f"  create an application password: {sandbox.app_password_url}",
         f"  M-PESA plugin settings (what push wrote): {sandbox.plugin_settings_url}",
+        *_daraja_lines(sandbox),
         "Try the README quickstart (type the captcha and the SMS codes from the pages above when asked):",
         f"  mpesa-agent config init          then edit profile {SHORTCODE}: admin_username = "
         f'"{ADMIN_USERNAME}", owner_msisdn = "{ADMIN_MSISDN}" (and any placeholder it names)',
@@ -231,6 +262,19 @@ def banner(sandbox: Sandbox, *, ui: str | None = None) -> list[str]:
         f"  mpesa-agent link-site {sandbox.shop_url} --username {SANDBOX_SHOP_USER}"
         "   (paste the application password you created)",
         "  mpesa-agent push",
+        "  mpesa-agent go-live --environment sandbox --payment-type paybill   (add daraja_url to the profile first)",
         "  mpesa-agent status",
         "Press Ctrl-C to stop.",
+    ]
+
+
+def _daraja_lines(sandbox: Sandbox) -> list[str]:
+    if sandbox.daraja_url is None:
+        return []
+    from agent.sandbox.daraja import CONSUMER_KEY, CONSUMER_SECRET, PASSKEY
+
+    return [
+        f"Mock Daraja (sandbox environment, loopback only): {sandbox.daraja_url}",
+        f"  its app: consumer key {CONSUMER_KEY}, consumer secret {CONSUMER_SECRET}, passkey {PASSKEY}",
+        "  (published sandbox-only values; for go-live, set the profile's daraja_url to the address above)",
     ]

@@ -3,7 +3,8 @@ stdout, stderr, log files, the configuration file, the journal, screenshots or e
 
 Secrets covered: the Business Administrator's password (chosen here), the web and API operators' generated
 passwords and the security answers (read from the vault afterwards), the temporary password of the web operator's
-SMS, the shop's application password, and a wrong password whose rejection is reported.
+SMS, the shop's application password, a wrong password whose rejection is reported, and go-live's Daraja consumer
+key, secret and passkey and the OAuth tokens the mock Daraja issued.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.keyring]
 
 ADMIN_CANARY = "Kanari#7731q"
 WRONG_CANARY = "Wrong#4471zz"
+DARAJA_CANARY = ("KanariConsumerKey7731qKanariKey01", "KanariSecret7731", "KanariPasskey7731" * 3)
 
 
 @pytest.fixture
@@ -55,7 +57,7 @@ def test_no_secret_leaks_anywhere(agent_home: Path, sandbox: runner.Sandbox) -> 
             {
                 "default_profile": "600000",
                 "settings": {"timeout_ms": 10000},
-                "profiles": {"600000": {**PROFILE, "portal_url": sandbox.portal_url}},
+                "profiles": {"600000": {**PROFILE, "portal_url": sandbox.portal_url, "daraja_url": sandbox.daraja_url}},
             }
         )
     )
@@ -100,6 +102,23 @@ def test_no_secret_leaks_anywhere(agent_home: Path, sandbox: runner.Sandbox) -> 
     status = agent("status", "--json")
     assert status.returncode == 0, status.stdout[-3000:] + status.stderr[-3000:]
     outputs += [link.stdout, link.stderr, push.stdout, push.stderr, status.stdout, status.stderr]
+    key, secret, _passkey = DARAJA_CANARY
+    requests.post(
+        f"{sandbox.daraja_url}/__sim/apps", json={"consumer_key": key, "consumer_secret": secret}, timeout=10
+    ).raise_for_status()
+    golive = agent(
+        "go-live",
+        "--environment",
+        "sandbox",
+        "--payment-type",
+        "paybill",
+        "--secrets-stdin",
+        "--yes",
+        "--json",
+        stdin="\n".join(DARAJA_CANARY) + "\n",
+    )
+    assert golive.returncode == 0, golive.stderr[-3000:]
+    outputs += [golive.stdout, golive.stderr]
 
     from agent.vault import CredentialRef, open_vault
 
@@ -121,6 +140,12 @@ def test_no_secret_leaks_anywhere(agent_home: Path, sandbox: runner.Sandbox) -> 
     sms = sandbox.portal.control.sms(kind="WEB_OPERATOR_CREATED")
     temp = sms[-1]["text"].split("Password:")[1].split()[0]
     secrets["temporary"] = temp
+    secrets.update(zip(("consumer-key", "consumer-secret", "passkey"), DARAJA_CANARY, strict=True))
+    assert sandbox.daraja is not None
+    with sandbox.daraja.state.lock:
+        tokens = list(sandbox.daraja.state.tokens)
+    assert tokens, "go-live fetched a token"
+    secrets.update({f"token {i}": token for i, token in enumerate(tokens)})
 
     files = [p for p in agent_home.rglob("*") if p.is_file() and "xdg" not in p.parts]
     assert any(p.suffix == ".jsonl" for p in files), "the journal should exist"

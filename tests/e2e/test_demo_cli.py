@@ -34,6 +34,11 @@ def test_demo_does_the_whole_job_and_leaves_nothing(agent_home: Path, chromium_p
     assert site["ok"]
     assert site["result"]["verified"]
     assert data["status"]["ok"] is True
+    assert data["golive"]["ok"] is True
+    assert data["golive"]["push"]["verified"] is True
+    assert data["transaction_status"]["result_code"] == "0"
+    assert "Transaction Status query from the shop: result 0" in "\n".join(data["golive_summary"])
+    assert {c["status"] for c in data["golive_checks"]} == {"ok"}
     assert "Sandbox portal" in result.stderr  # the human progress goes to stderr
     # Nothing left behind: the demo's temporary home is gone and it never wrote to the user's.
     assert set(Path("/tmp").glob("mpesa-agent-demo-*")) == before
@@ -41,3 +46,19 @@ def test_demo_does_the_whole_job_and_leaves_nothing(agent_home: Path, chromium_p
     import keyring
 
     assert keyring.get_password("mpesa-agent", "index") is None
+
+
+def test_demo_with_the_mock_daraja_answering_2001_explains_it(agent_home: Path, chromium_path: str) -> None:
+    from agent.workflows.demo import run_demo
+
+    result = run_demo(ui="classic", force_result_code=2001)
+    assert result.golive["ok"] is True  # the keys and settings are right: go-live itself succeeds
+    assert result.transaction_status["result_code"] == "2001"
+    assert not result.ok
+    assert int(result.exit_status) == 5
+    [initiator] = [c for c in result.golive_checks if c["id"] == "golive.initiator-result"]
+    assert initiator["status"] == "problem"
+    assert initiator["evidence"].startswith("Result 2001: The initiator information is invalid")
+    summary = "\n".join(result.golive_summary)
+    assert "result 2001" in summary
+    assert "the plugin's environment matches the app" in summary

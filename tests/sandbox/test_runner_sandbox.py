@@ -133,8 +133,13 @@ def test_the_banner_names_the_logins_and_every_url_answers(sandbox: runner.Sandb
         sandbox.shop_login_url,
         sandbox.app_password_url,
         sandbox.plugin_settings_url,
+        sandbox.daraja_url,
     ):
+        assert url is not None
         assert url in text
+    from agent.sandbox.daraja import CONSUMER_KEY, CONSUMER_SECRET
+
+    assert f"consumer key {CONSUMER_KEY}, consumer secret {CONSUMER_SECRET}" in text
     assert "POST" not in text
     assert "__sim" not in text
     assert "--captcha-from" not in text
@@ -155,6 +160,7 @@ def test_the_banner_try_lines_follow_the_readme_quickstart(sandbox: runner.Sandb
         ["mpesa-agent", "setup", "--portal-url", sandbox.portal_url],
         ["mpesa-agent", "link-site", sandbox.shop_url, "--username"],
         ["mpesa-agent", "push"],
+        ["mpesa-agent", "go-live", "--environment", "sandbox"],
         ["mpesa-agent", "status"],
     ]
     assert f'admin_username = "{ADMIN_USERNAME}"' in lines[start + 1]

@@ -411,12 +411,28 @@ def sim_expire_tokens() -> Response:
     return _json_response({"expired": daraja().state.expire_tokens()})
 
 
+def index() -> Response:
+    """What this is (a person may open the address the sandbox banner shows)."""
+    state = daraja().state
+    return _json_response(
+        {
+            "mock_daraja": True,
+            "environment": state.environment,
+            "oauth": "/oauth/v1/generate?grant_type=client_credentials",
+            "certificate": "/certificates/"
+            + ("Production" if state.environment == "production" else "Sandbox")
+            + "Certificate.cer",
+        }
+    )
+
+
 def create_app(state: DarajaState, *, mode: Mode = "test") -> Flask:
     """The mock Daraja app on ``state``. ``mode`` test/demo adds the ``/__sim/`` controls; "daraja" leaves them out."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     app = Flask("agent.sandbox.daraja")
     app.extensions[_EXTENSION] = MockDaraja(state=state, mode=mode, stopping=threading.Event())
+    app.add_url_rule("/", "index", index, methods=["GET"])
     app.add_url_rule("/oauth/v1/generate", "oauth", oauth_generate, methods=["GET"])
     app.add_url_rule(
         "/mpesa/accountbalance/v1/query",

@@ -6,7 +6,9 @@ permalinks, where ``/wp-json/`` is just the front page), ``wp-login.php``, ``wp-
 ``wp-admin/authorize-application.php``, ``wp-admin/profile.php`` (application passwords) and ``wp-admin/admin.php?
 page=wc-settings`` (the payment gateways' settings, read-only), and, only in ``test``/``demo`` mode, the ``/__sim/``
 control surface (``control.py``) and, given the sandbox portal's ``portal_url``, the readable ``/sandbox/`` pages
-(the portal's SMS inbox and captcha, ``inbox.py``); in ``shop`` mode every ``/__sim/`` and ``/sandbox/`` path is a 404.
+(the portal's SMS inbox and captcha, ``inbox.py``), given the mock Daraja's ``daraja_url`` the M-PESA plugin
+stand-in's Transaction Status query (``daraja.py``, started from ``/__sim/``); in ``shop`` mode every ``/__sim/``
+and ``/sandbox/`` path is a 404.
 Serve it on its own loopback port (e.g. next to the sandbox portal).
 """
 
@@ -18,6 +20,7 @@ from typing import Literal
 from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 
+from agent.sandbox.shop.daraja import Results
 from agent.sandbox.shop.state import ShopState
 
 Mode = Literal["shop", "test", "demo"]
@@ -33,6 +36,8 @@ class Shop:
     state: ShopState
     mode: Mode
     portal_url: str | None = None  # the sandbox portal whose SMS and captcha the /sandbox/ pages show
+    daraja_url: str | None = None  # the sandbox's mock Daraja the plugin stand-in queries (daraja.py)
+    results: Results = dataclasses.field(default_factory=Results)
 
     @property
     def control_enabled(self) -> bool:
@@ -45,14 +50,26 @@ def shop() -> Shop:
     return found
 
 
-def create_app(state: ShopState | None = None, *, mode: Mode = "shop", portal_url: str | None = None) -> Flask:
-    """A sandbox shop app (seeded with ``shopadmin`` and ``clerk`` unless ``state`` is given)."""
+def create_app(
+    state: ShopState | None = None,
+    *,
+    mode: Mode = "shop",
+    portal_url: str | None = None,
+    daraja_url: str | None = None,
+) -> Flask:
+    """A sandbox shop app (seeded with ``shopadmin`` and ``clerk`` unless ``state`` is given); ``daraja_url`` is the
+    mock Daraja its M-PESA plugin stand-in sends Transaction Status queries to."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20
     app.json.sort_keys = False  # type: ignore[attr-defined]  # WordPress keeps the settings' order
-    box = Shop(state=state or ShopState.seeded(), mode=mode, portal_url=portal_url.rstrip("/") if portal_url else None)
+    box = Shop(
+        state=state or ShopState.seeded(),
+        mode=mode,
+        portal_url=portal_url.rstrip("/") if portal_url else None,
+        daraja_url=daraja_url.rstrip("/") if daraja_url else None,
+    )
     app.extensions[_EXTENSION] = box
 
     from agent.sandbox.shop import pages, rest

@@ -15,6 +15,11 @@ Product code never calls it; tests and the demo do. Errors are ``{"error": "..."
 ``POST /__sim/fault``                    ``{"kind": "strip_authorization"|"block_put"|"waf_challenge"|
                                          "disable_app_passwords"}``, ``{"kind": "alter_on_save", "key": "password"}``
                                          or ``{"kind": "clear"}`` → ``{"faults": {...}}``
+``POST /__sim/transaction-status``      body ``{"transaction_id": "NEF61H8J60", "wait_seconds": 20}``: the M-PESA
+                                         plugin stand-in queries the mock Daraja with its stored settings and
+                                         waits for the result → ``{"acceptance", "result"}`` (``result`` null when
+                                         none came in time); 409 without a mock Daraja, 502 when Daraja refused
+``POST /__sim/daraja/result/<id>``       where the mock Daraja POSTs that result (the query's ResultURL)
 ``GET|POST /__sim/gateway/<id>``         the raw stored option (fake secrets included) ``{"saved", "values"}``;
                                          POST ``{"values": {...}}`` stores it as is (a pre-configured shop), or
                                          ``{"values": null}`` forgets it (never saved)
@@ -27,7 +32,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from agent.sandbox.shop import gateways
+from agent.sandbox.shop import daraja, gateways
 from agent.sandbox.shop.app import shop
 from agent.sandbox.shop.pages import api_root_url
 from agent.sandbox.shop.state import FAULTS, ShopState
@@ -155,3 +160,38 @@ def gateway(gateway_id: str) -> ResponseReturnValue:
                 return _error("values must be an object or null")
     values, saved = st.gateway_settings(gateway_id)
     return jsonify({"saved": saved, "values": values})
+
+
+@blueprint.post("/transaction-status")
+def transaction_status() -> ResponseReturnValue:
+    box = shop()
+    if not box.daraja_url:
+        return _error("this shop has no mock Daraja (start it with the sandbox runner)", 409)
+    body = _body()
+    receipt = str(body.get("transaction_id") or "NEF61H8J60")
+    wait = body.get("wait_seconds", 20)
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 < wait <= 60:
+        return _error("wait_seconds must be a number in (0, 60]")
+    values, _saved = box.state.gateway_settings("mpesa")
+    result_id = box.results.new_id()
+    base = request.host_url.rstrip("/") + "/__sim/daraja"
+    try:
+        acceptance = daraja.transaction_status(
+            values,
+            daraja_url=box.daraja_url,
+            result_url=f"{base}/result/{result_id}",
+            timeout_url=f"{base}/timeout/{result_id}",
+            transaction_id=receipt,
+        )
+    except daraja.QueryFailed as exc:
+        return _error(str(exc), 502)
+    result = box.results.wait_for(result_id, timeout=float(wait))
+    return jsonify({"acceptance": acceptance, "result": result})
+
+
+@blueprint.post("/daraja/<kind>/<result_id>")
+def daraja_result(kind: str, result_id: str) -> ResponseReturnValue:
+    if kind not in ("result", "timeout"):
+        return _error("no such callback", 404)
+    shop().results.accept(result_id, request.get_json(silent=True))
+    return jsonify({"ResultCode": 0, "ResultDesc": "Accepted"})
