@@ -49,9 +49,14 @@ def test_demo_does_the_whole_job_and_leaves_nothing(agent_home: Path, chromium_p
 
 
 def test_demo_with_the_mock_daraja_answering_2001_explains_it(agent_home: Path, chromium_path: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     from agent.workflows.demo import run_demo
 
-    result = run_demo(ui="classic", force_result_code=2001)
+    # In a thread of its own: pytest-playwright's session-wide Playwright (started by the browser tier in this same
+    # process) keeps an asyncio loop running on the main thread, and Playwright's sync API refuses to start there.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(run_demo, ui="classic", force_result_code=2001).result(timeout=300)
     assert result.golive["ok"] is True  # the keys and settings are right: go-live itself succeeds
     assert result.transaction_status["result_code"] == "2001"
     assert not result.ok
