@@ -18,6 +18,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
@@ -813,6 +814,71 @@ def doctor(profile: str | None, as_json: bool) -> ExitStatus:
 
 # ---------------------------------------------------------------------------------------------------------------
 # sandbox and demo
+
+
+@cli.group()
+def portal() -> None:
+    """Look at the portal without changing it."""
+
+
+@portal.command("check")
+@click.option("--profile", help="Profile (organisation short code) from the configuration file.")
+@click.option("--portal-url", help="The portal's address (default: the profile's, else the real portal).")
+@click.option("--username", help="Log in as this operator (default: the profile's Business Administrator).")
+@click.option("--ui", type=click.Choice(["auto", "classic", "current"]), help="Portal generation (default: detect).")
+@click.option("--headed", is_flag=True, help="Show the browser window.")
+@click.option(
+    "--record",
+    "record",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write redacted accessibility snapshots of each screen into this directory (to attach to a report).",
+)
+@click.option("--captcha-from", type=INPUT_KINDS, help="Who types the captcha (default from settings: prompt).")
+@click.option("--codes-from", type=INPUT_KINDS, help="Who supplies SMS codes.")
+@click.option("--codes-command", help="Program that prints the SMS code (with --codes-from command).")
+@click.option(
+    "--admin-password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (else MPESA_AGENT_ADMIN_PASSWORD, else a hidden prompt).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def portal_check(
+    profile: str | None,
+    portal_url: str | None,
+    username: str | None,
+    ui: str | None,
+    headed: bool,
+    record: Path | None,
+    captcha_from: str | None,
+    codes_from: str | None,
+    codes_command: str | None,
+    admin_password_stdin: bool,
+    as_json: bool,
+) -> ExitStatus:
+    """Log in and check every screen setup uses against the page map, submitting nothing (exit 0, or 6 on drift)."""
+    from agent.workflows.portal_check import run_portal_check
+
+    STATE.json = as_json
+    ctx = context(StepPrinter(quiet=as_json), ui=ui, headless=False if headed else None)
+    ctx = ctx.replace(
+        admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password")
+    )
+    report = run_portal_check(
+        ctx,
+        profile,
+        portal_url=portal_url,
+        username=username,
+        record_dir=record,
+        make_human=lambda url: human_input(ctx, url, captcha_from, codes_from, codes_command),
+    )
+    emit(report.as_dict(), lambda _data: click.echo("\n".join(report.lines())))
+    if report.exit_status != ExitStatus.OK and not as_json:
+        click.echo(
+            "Next: the portal differs from config/portal.toml. Copy the changed entry into portal.toml in your "
+            "config dir (see the README, 'When the portal changes'), or report it with the --record snapshots.",
+            err=True,
+        )
+    return report.exit_status
 
 
 @cli.command()

@@ -302,3 +302,8 @@ class CreateOperatorScreen(Screen):
 class OperatorInfoScreen(Screen):
     section = "operator_info"
     in_work_area = True
+
+
+def aria_snapshot(frame: Any) -> str:
+    """The ARIA tree (roles, names, field values) of one frame's document, for ``portal check --record``."""
+    return str(frame.locator("body").aria_snapshot())
