@@ -479,24 +479,33 @@ def unlink_site(url: str, revoke: bool, as_json: bool) -> ExitStatus:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def sites_command(offline: bool, as_json: bool) -> ExitStatus:
     """List the linked sites and their health."""
-    from agent.workflows import sites
 
     STATE.json = as_json
-    report = sites.sites_report(context(), check=not offline)
-    data = report.to_list()
+    from agent.workflows.checks import worst_exit
+    from agent.workflows.status import sites_checks
+
+    found = sites_checks(context(), check=not offline)
+    data = [
+        {
+            **site.to_dict(),
+            "ok": all(c.ok for c in checks),
+            "checks": [c.as_dict() for c in checks],
+        }
+        for site, checks in found
+    ]
 
     def human(items: list[dict[str, Any]]) -> None:
         if not items:
             click.echo("No linked site. Link one: mpesa-agent link-site https://your-shop.example")
         for item in items:
             link = item["link"]
-            health = "not checked" if not item["checked"] else ("ok" if item["ok"] else f"PROBLEM: {item['problem']}")
+            health = "not checked (--offline)" if not item["checked"] else ("ok" if item["ok"] else "PROBLEM")
             click.echo(f"{link['url']}  user {link['username']}  plugin {link['plugin_name']}  {health}")
-            if item.get("hint") and not item["ok"]:
-                click.echo(f"  Next: {item['hint']}")
+            if not item["ok"]:
+                _render_checks(item["checks"])
 
     emit(data, human)
-    return report.exit_status
+    return worst_exit(c for _, checks in found for c in checks)
 
 
 @cli.command()
@@ -743,72 +752,61 @@ def _render_go_live(data: dict[str, Any]) -> None:
 # status and doctor
 
 
-def _render_status(data: dict[str, Any], checklist: bool = False) -> None:
-    kind = "ephemeral" if data["vault_ephemeral"] else "OS keyring"
-    click.echo(f"Vault: {data['vault_backend']} ({kind})")
-    if data["profile"]:
-        click.echo(f"Profile: short code {data['profile']}")
+CHECK_MARKS = {"ok": "ok", "attention": "ATTENTION", "problem": "PROBLEM", "unknown": "UNKNOWN"}
+
+
+def _render_checks(checks: list[dict[str, Any]]) -> None:
+    for check in checks:
+        click.echo(f"  {CHECK_MARKS.get(check['status'], check['status']):<10} {check['title']}: {check['evidence']}")
+        if check["status"] != "ok" and check["fix"]:
+            click.echo(f"             Next: {check['fix']}")
+
+
+def _render_status(data: dict[str, Any]) -> None:
+    title = "mpesa-agent doctor" if data.get("doctor") else "mpesa-agent status"
+    click.echo(f"{title}" + (f": short code {data['profile']}" if data["profile"] else ""))
+    _render_checks(data["checks"])
+    counts = {s: sum(1 for c in data["checks"] if c["status"] == s) for s in CHECK_MARKS}
+    if data["ok"]:
+        click.echo(f"All good: {counts['ok']} checks ok.")
     else:
-        click.echo("No profile yet: run mpesa-agent config init, then mpesa-agent setup.")
-    for op in data["operators"]:
-        age = (
-            ""
-            if op["password_age_days"] is None
-            else (f", password {op['password_age_days']} days old, expires in {op['days_until_expiry']} days")
-        )
-        seen = op["last_seen_status"] or "not checked yet"
-        click.echo(
-            f"  {op['kind']:<4} operator {op['username']}: {seen}{age}"
-            + (" (rotation in flight: mpesa-agent rotate --resume)" if op["rotation_pending"] else "")
-        )
-        for problem in op["problems"]:
-            click.echo(f"    ! {problem}")
-    if not data["sites"]:
-        click.echo("No linked site: mpesa-agent link-site https://your-shop.example")
-    for site in data["sites"]:
-        match = {
-            True: "initiator matches the vault",
-            False: "initiator DIFFERS from the vault",
-            None: "initiator not checked",
-        }[site["initiator_matches"]]
-        state = "ok" if site["ok"] else "PROBLEM"
-        click.echo(f"  site {site['url']}: {state}; plugin {site['plugin'] or '?'}; {match}")
-        if site["problem"]:
-            click.echo(f"    ! {site['problem']}" + (f" Next: {site['hint']}" if site["hint"] else ""))
-    if checklist:
-        click.echo("Go-live checklist (causes of Daraja 2001 'The initiator information is invalid'):")
-        for item in data["checklist"]:
-            click.echo(f"  - {item['item']}: {item['check']}")
-    click.echo("All good." if data["ok"] else "Something needs attention (see above).")
+        parts = [f"{n} {s}" for s, n in counts.items() if n and s != "ok"]
+        click.echo(f"Not all good ({', '.join(parts)}): see the Next: lines above. Exit status {data['exit_status']}.")
 
 
-def _status_command(profile: str | None, as_json: bool, offline: bool, checklist: bool) -> ExitStatus:
+def _status_command(profile: str | None, as_json: bool, offline: bool, doctor: bool) -> ExitStatus:
     from agent.workflows.status import collect_status
 
     STATE.json = as_json
-    report = collect_status(context(), profile, check_sites=not offline)
-    emit(report.as_dict(), lambda d: _render_status(d, checklist))
+    report = collect_status(context(), profile, check_sites=not offline, doctor=doctor)
+    emit(report.as_dict(), _render_status)
     return report.exit_status
 
 
-@cli.command()
+STATUS_EXITS = """\b
+Exit status (useful in cron): 0 every check ok; 5 something needs attention (nothing set up yet, an
+operator unknown, a rotation in flight, the plugin's initiator differs: run push) or could not be checked
+(--offline); 7 a site or plugin problem; 4 the keyring is unavailable."""
+
+
+@cli.command(epilog=STATUS_EXITS)
 @click.option("--profile", help="Profile (organisation short code).")
-@click.option("--offline", is_flag=True, help="Do not contact the linked sites.")
+@click.option("--offline", is_flag=True, help="Do not contact the linked sites (their checks are unknown).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(profile: str | None, offline: bool, as_json: bool) -> ExitStatus:
-    """Is everything still right? Operators, password ages, linked sites and their plugin settings.
-
-    Exit status: 0 all good, 5 something differs or expires soon, 7 a site problem (useful in cron).
-    """
-    return _status_command(profile, as_json, offline, checklist=False)
+    """Is everything still right? A list of checks: vault, profile, operators and password ages, rotations in
+    flight, linked sites and their plugin's initiator."""
+    return _status_command(profile, as_json, offline, doctor=False)
 
 
-@cli.command()
+@cli.command(epilog=STATUS_EXITS)
 @click.option("--profile", help="Profile (organisation short code).")
+@click.option("--offline", is_flag=True, help="Do not contact the sites or Daraja (their checks are unknown).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def doctor(profile: str | None, as_json: bool) -> ExitStatus:
-    """status, plus the go-live checklist that explains the usual causes of Daraja's 2001."""
-    return _status_command(profile, as_json, offline=False, checklist=True)
+def doctor(profile: str | None, offline: bool, as_json: bool) -> ExitStatus:
+    """status, plus the go-live checks of every linked site (plugin short code, store number, identifier type and
+    environment against the profile; the Daraja token; the initiator), HTTPS and permalinks."""
+    return _status_command(profile, as_json, offline, doctor=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
