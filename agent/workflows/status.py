@@ -168,7 +168,7 @@ def operator_checks(op: OperatorStatus) -> list[Check]:
         if op.password_age_days is None
         else (f", password {op.password_age_days} days old, expires in {op.days_until_expiry} days")
     )
-    evidence = f"{op.username}: {seen}{age}"
+    evidence = f"{seen}{age}"
     title = f"{'Web' if op.kind == 'web' else 'API'} operator {op.username}"
     cid = f"operator.{op.kind}"
     checks: list[Check]
