@@ -409,9 +409,9 @@ def link_site(
     else:
         prep = sites.prepare_link(ctx, url)
         if prep.already_linked and not force:
-            from agent.errors import ConflictError
+            from agent.errors import AlreadyExistsError
 
-            raise ConflictError(
+            raise AlreadyExistsError(
                 f"{prep.url} is linked already; nothing was changed.",
                 hint=f"Use --force to replace the link, or mpesa-agent unlink-site {prep.url}.",
             )
@@ -894,6 +894,9 @@ def _fail(status: ExitStatus, message: str, hint: str | None, exc: BaseException
     """Say what happened and what to run next (stderr; with --json also as JSON on stdout), then exit."""
     from agent.secret import redact_text
 
+    if status == ExitStatus.INTERRUPTED:  # Ctrl-C: one line, no traceback
+        click.echo(f"{message} Next: {hint}", err=True)
+        sys.exit(int(status))
     click.echo(f"Error: {redact_text(message)}", err=True)
     if hint:
         click.echo(f"Next: {redact_text(hint)}", err=True)
@@ -920,7 +923,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     STATE.debug = "--debug" in args or bool(os.environ.get("MPESA_AGENT_DEBUG"))
     try:
         status = cli.main(args=args, prog_name="mpesa-agent", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            _interrupted(args)
         _fail(ExitStatus.NEEDS_HUMAN, "Cancelled.", "Run the same command again when you are ready.")
     except click.exceptions.ClickException as exc:
         exc.show()
@@ -928,13 +933,60 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except AgentError as exc:
-        _fail(exc.exit_status, exc.message, exc.hint, exc)
+        error = _as_network_error(exc)
+        _fail(error.exit_status, error.message, error.hint, exc)
     except KeyboardInterrupt:
-        _fail(ExitStatus.NEEDS_HUMAN, "Interrupted.", "Run the same command again; finished steps are not redone.")
+        _interrupted(args)
     except Exception as exc:  # noqa: BLE001 - the boundary: anything else is explained, never a raw traceback
         status_, message, hint = _translate_foreign(exc)
         _fail(status_, message, hint, exc)
     sys.exit(int(status) if isinstance(status, int) else int(ExitStatus.OK))
+
+
+def _interrupted(args: list[str]) -> NoReturn:
+    """Ctrl-C: one line and exit 130. Library chatter that would follow (urllib3 retries, an asyncio task's
+    traceback while the browser closes) is silenced first."""
+    logging.disable(logging.CRITICAL)
+    command = next((a for a in args if not a.startswith("-")), "")
+    again = (
+        "mpesa-agent rotate --resume (finishes the rotation in flight)"
+        if command == "rotate"
+        else "the same command again; finished steps are not redone"
+    )
+    _fail(ExitStatus.INTERRUPTED, "Interrupted.", f"run {again}.")
+
+
+def _as_network_error(exc: AgentError) -> AgentError:
+    """Daraja unreachable, timed out or unavailable (``DarajaUnavailableError``) is the documented network exit."""
+    from agent.errors import NetworkError
+    from agent.golive.daraja import DarajaUnavailableError
+
+    if isinstance(exc, DarajaUnavailableError):
+        return NetworkError(exc.message, hint=exc.hint or "Try again in a few minutes.")
+    return exc
+
+
+_NETWORK_MARKERS = (
+    "net::ERR_",  # Chromium (Playwright): connection refused, name not resolved, timed out, ...
+    "NS_ERROR_",
+    "Connection refused",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+)
+
+
+def _network_failure(exc: Exception) -> str | None:
+    """What an unreachable address looks like when a library (Playwright, requests) raised it, or None."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        return type(exc).__name__
+    text = str(exc)
+    for marker in _NETWORK_MARKERS:
+        if marker in text:
+            found = next((w for w in text.split() if marker in w), marker)
+            return found.strip(".,:;()")
+    return None
 
 
 def _translate_foreign(exc: Exception) -> tuple[ExitStatus, str, str | None]:
@@ -947,6 +999,14 @@ def _translate_foreign(exc: Exception) -> tuple[ExitStatus, str, str | None]:
 
         error = from_wp(exc)
         return error.exit_status, error.message, error.hint
+    network = _network_failure(exc)
+    if network is not None:
+        return (
+            ExitStatus.NETWORK,
+            f"Could not reach the portal or service ({network}). Nothing already stored was removed.",
+            "Check the address (--portal-url, or portal_url in the profile) and your connection, then run the "
+            "same command again.",
+        )
     return (
         ExitStatus.ERROR,
         f"Unexpected {type(exc).__name__}. Nothing already stored was removed.",

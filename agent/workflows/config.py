@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent import resources
 from agent.context import Context
-from agent.errors import ConflictError
+from agent.errors import AlreadyExistsError
 
 if TYPE_CHECKING:
     from agent.workflows.plan import SetupPlan
@@ -19,7 +19,7 @@ def init_config(ctx: Context, *, force: bool = False) -> Path:
     """Write the commented example configuration to the user's config file; refuse to overwrite unless forced."""
     path = ctx.paths.ensure().config_file
     if path.exists() and not force:
-        raise ConflictError(
+        raise AlreadyExistsError(
             f"{path} exists already; nothing was changed.",
             hint="Edit it, or run 'mpesa-agent config init --force' to replace it with the example.",
         )
@@ -47,8 +47,9 @@ def record_setup(ctx: Context, plan: SetupPlan) -> str:
     names, the role set, the portal and the SMS number), creating the profile and the configuration file when
     needed, with the file's comments kept; the profile becomes the default when there is none. Returns the key.
 
-    Afterwards ``push``, ``rotate`` and ``status`` work without a hand-written configuration. The operators'
-    identity data (names, ID number) is not copied: it stays where the user typed it."""
+    Afterwards ``push``, ``rotate`` and ``status`` work without a hand-written configuration: ``rotate
+    --strategy alternating`` creates an operator with the same identity data, so the names and ID number typed at
+    the prompts are recorded too (no secret: the profile is where ``config init`` puts them)."""
     cfg = ctx.config
     key = profile_key_for(ctx, plan.profile)
     existing = cfg.find_profile(key)
@@ -60,15 +61,33 @@ def record_setup(ctx: Context, plan: SetupPlan) -> str:
         "web_operator.username": plan.web.username,
         "api_operator.username": plan.api.username,
         "api_operator.role_set": plan.role_set,
+        **_kyc_values("web_operator", plan.web.kyc),
     }
+    if plan.api.kyc != plan.web.kyc:  # the API operator's identity defaults to the web operator's
+        values.update(_kyc_values("api_operator", plan.api.kyc))
     changed = False
     for dotted, value in values.items():
         if existing is None or existing.get(dotted) != value:
             cfg.set_profile_value(key, dotted, value)
             changed = True
-    if not cfg.data.get("default_profile") and cfg.default_profile_name() != key:
+    if not cfg.data.get("default_profile"):
         cfg.set_default_profile(key)
         changed = True
     if changed or not cfg.path.exists():
         cfg.save()
     return key
+
+
+def _kyc_values(where: str, kyc: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        f"{where}.first_name": kyc.first_name,
+        f"{where}.last_name": kyc.last_name,
+        f"{where}.id_type": kyc.id_type,
+        f"{where}.id_number": kyc.id_number,
+    }
+    for name in ("middle_name", "email"):
+        if getattr(kyc, name):
+            values[f"{where}.{name}"] = getattr(kyc, name)
+    if kyc.date_of_birth is not None:
+        values[f"{where}.date_of_birth"] = kyc.date_of_birth.isoformat()
+    return values

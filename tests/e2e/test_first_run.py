@@ -54,7 +54,7 @@ def test_setup_without_a_config_file_then_push_and_status(agent_home: Path, sand
     assert profile["api_operator"]["username"] == "firstapi"  # type: ignore[index]
     assert profile["api_operator"]["role_set"]  # type: ignore[index]
     assert profile["portal_url"] == sandbox.portal_url  # type: ignore[index]
-    assert "29876543" not in config_path.read_text(encoding="utf-8")  # identity data is not copied
+    assert profile["web_operator"]["id_number"] == "29876543"  # type: ignore[index]  # for rotate --strategy alternating
 
     app = requests.post(
         f"{sandbox.shop_url}/__sim/app-password",
