@@ -89,7 +89,12 @@ def context(reporter: Any = None, **setting_overrides: Any) -> Context:
 
 
 def human_input(
-    ctx: Context, portal_url: str, captcha_from: str | None, codes_from: str | None, codes_command: str | None
+    ctx: Context,
+    portal_url: str,
+    captcha_from: str | None,
+    codes_from: str | None,
+    codes_command: str | None,
+    captcha_command: str | None = None,
 ) -> HumanInput:
     """Who answers the portal's captcha and SMS codes: the flags, else the settings."""
     from agent.errors import UsageError
@@ -105,7 +110,7 @@ def human_input(
         captcha_kind,
         codes_kind,
         portal_url=portal_url,
-        captcha_command=s.captcha_command,
+        captcha_command=captcha_command or s.captcha_command,
         otp_command=codes_command or s.otp_command,
         timeout_s=float(s.human_timeout_s),
         extra_kinds=INPUT_KINDS,
@@ -273,6 +278,7 @@ INPUT_KINDS = click.Choice(["prompt", "browser", "command", "sandbox"])
 @click.option("--captcha-from", type=INPUT_KINDS, help="Who types the captcha (default from settings: prompt).")
 @click.option("--codes-from", type=INPUT_KINDS, help="Who supplies SMS codes and the web operator's SMS.")
 @click.option("--codes-command", help="Program that prints the SMS code (with --codes-from command).")
+@click.option("--captcha-command", help="Program that prints the captcha's text (with --captcha-from command).")
 @click.option(
     "--admin-password-stdin",
     is_flag=True,
@@ -297,6 +303,7 @@ def setup(
     captcha_from: str | None,
     codes_from: str | None,
     codes_command: str | None,
+    captcha_command: str | None,
     admin_password_stdin: bool,
     short_code: str | None,
     admin_username: str | None,
@@ -326,7 +333,7 @@ def setup(
         emit({"dry_run": True, "plan": plan.as_dict()}, _render_plan)
         return ExitStatus.OK
     ctx = ctx.replace(
-        human=human_input(ctx, plan.portal_url, captcha_from, codes_from, codes_command),
+        human=human_input(ctx, plan.portal_url, captcha_from, codes_from, codes_command, captcha_command),
         admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
     )
     if not as_json:
@@ -390,9 +397,18 @@ def _render_setup(data: dict[str, Any]) -> None:
     default=True,
     help="Open the page where WordPress creates the application password (interactive use).",
 )
+@click.option("--dry-run", is_flag=True, help="Find the site's REST API and plugin, ask for nothing, store nothing.")
+@click.option("--yes", is_flag=True, help="Never ask: the password comes from --password-stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
 def link_site(
-    url: str, username: str | None, password_stdin: bool, force: bool, open_browser: bool, as_json: bool
+    url: str,
+    username: str | None,
+    password_stdin: bool,
+    force: bool,
+    open_browser: bool,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
 ) -> ExitStatus:
     """Link a WordPress site: find its REST API and M-PESA plugin, check an application password, keep it in the
     keyring."""
@@ -400,6 +416,17 @@ def link_site(
 
     STATE.json = as_json
     ctx = context(StepPrinter())
+    if dry_run:
+        prep = sites.prepare_link(ctx, url)
+        emit({"dry_run": True, **prep.to_dict()}, _render_link_plan)
+        return ExitStatus.OK
+    if yes and not password_stdin:
+        from agent.errors import UsageError
+
+        raise UsageError(
+            "--yes never asks, so the application password has to come from standard input.",
+            hint="Add --username YOUR_WP_LOGIN --password-stdin.",
+        )
     if password_stdin:
         if not username:
             from agent.errors import UsageError
@@ -446,6 +473,19 @@ def link_site(
     return result.exit_status
 
 
+def _render_link_plan(data: dict[str, Any]) -> None:
+    site = data["site"]
+    click.echo(
+        f"Found WordPress at {data['url']}: REST API {site.get('api_root')}; WooCommerce "
+        f"{'yes' if site.get('woocommerce') else 'NOT found'}"
+        + ("; linked already (--force replaces the link)" if data["already_linked"] else "")
+        + "."
+    )
+    if data["authorize_url"]:
+        click.echo(f"The application password is created at: {data['authorize_url']}")
+    click.echo("Nothing was stored. Run the same command without --dry-run to link it.")
+
+
 def _render_link(data: dict[str, Any]) -> None:
     link = data["link"]
     click.echo(
@@ -458,13 +498,34 @@ def _render_link(data: dict[str, Any]) -> None:
 @cli.command("unlink-site")
 @click.argument("url")
 @click.option("--revoke", is_flag=True, help="Also delete the application password on the site.")
+@click.option("--dry-run", is_flag=True, help="Say what would be forgotten (and revoked); change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before forgetting the site (a terminal is asked y/N otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def unlink_site(url: str, revoke: bool, as_json: bool) -> ExitStatus:
+def unlink_site(url: str, revoke: bool, dry_run: bool, yes: bool, as_json: bool) -> ExitStatus:
     """Forget a linked site (its link and its credentials in the keyring)."""
     from agent.workflows import sites
+    from wp_bridge.urls import normalize_site_url
 
     STATE.json = as_json
-    result = sites.unlink_site(context(), url, revoke)
+    ctx = context()
+    normalised = normalize_site_url(url)
+    if dry_run or (not yes and not as_json and sys.stdin.isatty()):
+        known = normalised in ctx.config.sites
+        what = (
+            f"forget {normalised} (its link and its application password in your keyring)"
+            + ("; first delete the application password on the site" if revoke else "")
+            if known
+            else f"{normalised} is not linked; nothing would be done"
+        )
+        if dry_run:
+            emit(
+                {"dry_run": True, "url": normalised, "linked": known, "revoke": revoke},
+                lambda _d: click.echo(f"Would {what}." if known else what[0].upper() + what[1:] + "."),
+            )
+            return ExitStatus.OK
+        if known and not click.confirm(f"{what[0].upper() + what[1:]}?", default=False, err=True):
+            raise click.exceptions.Abort()
+    result = sites.unlink_site(ctx, url, revoke)
     emit(
         result.to_dict(),
         lambda d: click.echo(
@@ -512,13 +573,22 @@ def sites_command(offline: bool, as_json: bool) -> ExitStatus:
 @click.option("--profile", help="Profile (organisation short code) whose API operator to push.")
 @click.option("--site", help="Only this linked site (default: every linked site).")
 @click.option("--dry-run", is_flag=True, help="Show the change (secrets masked) and write nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before writing (a terminal is shown the change and asked y/N).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def push(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> ExitStatus:
+def push(profile: str | None, site: str | None, dry_run: bool, yes: bool, as_json: bool) -> ExitStatus:
     """Put the API operator (initiator user name and password) into the sites' M-PESA plugin, then read it back."""
     from agent.workflows import sites
 
     STATE.json = as_json
-    report = sites.push(context(StepPrinter()), profile, site, dry_run)
+    ctx = context(StepPrinter())
+    if not (dry_run or yes or as_json) and sys.stdin.isatty():
+        preview = sites.push(ctx, profile, site, True)
+        changes = sum(len((s.result or {}).get("changes", [])) for s in preview.sites)
+        if preview.ok and changes:
+            _render_push(preview.to_dict())
+            if not click.confirm("Write these settings?", default=False, err=True):
+                raise click.exceptions.Abort()
+    report = sites.push(ctx, profile, site, dry_run)
     emit(report.to_dict(), _render_push)
     return report.exit_status
 
@@ -567,12 +637,15 @@ def _render_push(data: dict[str, Any]) -> None:
 @click.option("--captcha-from", type=INPUT_KINDS, help="Who types the captcha (default from settings: prompt).")
 @click.option("--codes-from", type=INPUT_KINDS, help="Who supplies SMS codes.")
 @click.option("--codes-command", help="Program that prints the SMS code (with --codes-from command).")
+@click.option("--captcha-command", help="Program that prints the captcha's text (with --captcha-from command).")
 @click.option(
     "--admin-password-stdin",
     is_flag=True,
     help="Read the Business Administrator's password from stdin "
     "(alternating only; else MPESA_AGENT_ADMIN_PASSWORD, else a hidden prompt).",
 )
+@click.option("--dry-run", is_flag=True, help="Print the plan (in the order it runs) and change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before rotating (a terminal is asked y/N otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
 def rotate(
     profile: str | None,
@@ -587,7 +660,10 @@ def rotate(
     captcha_from: str | None,
     codes_from: str | None,
     codes_command: str | None,
+    captcha_command: str | None,
     admin_password_stdin: bool,
+    dry_run: bool,
+    yes: bool,
     as_json: bool,
 ) -> ExitStatus:
     """Change an operator's password (or the sites' application passwords) without ever losing a working one.
@@ -611,8 +687,19 @@ def rotate(
         site_credentials=site_credentials,
         site=site,
     )
+    plain_start = not (resume or abandon or site_credentials or if_older_than)
+    if dry_run or (plain_start and not yes and not as_json and sys.stdin.isatty()):
+        from agent.workflows.rotation.plan import rotation_plan
+
+        plan = rotation_plan(ctx, request)
+        if dry_run:
+            emit(plan.as_dict(), _render_rotation_plan)
+            return ExitStatus.OK
+        _render_rotation_plan(plan.as_dict(), err=True)
+        if plan.in_flight is None and not click.confirm("Rotate now?", default=False, err=True):
+            raise click.exceptions.Abort()
     ctx = ctx.replace(
-        human=human_input(ctx, portal_url, captcha_from, codes_from, codes_command),
+        human=human_input(ctx, portal_url, captcha_from, codes_from, codes_command, captcha_command),
         admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
     )
     result = run_rotation(ctx, request)
@@ -620,19 +707,42 @@ def rotate(
     return result.exit_status
 
 
+def _render_rotation_plan(data: dict[str, Any], err: bool = False) -> None:
+    who = f"the {'web' if data['operator'] == 'web' else 'API'} operator {data['username']}"
+    strategy = "" if data["operator"] == "web" else f" ({data['strategy']} strategy)"
+    lines = [f"Plan: rotate {who} of short code {data['short_code']}{strategy}:"]
+    lines += [f"  {n}. {step}" for n, step in enumerate(data["steps"], 1)]
+    if data["in_flight"]:
+        lines.append(f"Note: {data['in_flight']}.")
+    if not err:
+        lines.append("Nothing was changed. Run the same command without --dry-run to do it.")
+    for line in lines:
+        click.echo(line, err=err)
+
+
 @cli.command()
 @click.option("--profile", help="Profile (organisation short code).")
 @click.option("--site", help="Only this linked site (default: every linked site).")
 @click.option("--dry-run", is_flag=True, help="Show what would be restored.")
+@click.option("--yes", is_flag=True, help="Do not ask before restoring (a terminal is shown the plan and asked y/N).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def rollback(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> ExitStatus:
+def rollback(profile: str | None, site: str | None, dry_run: bool, yes: bool, as_json: bool) -> ExitStatus:
     """Put back the plugin settings saved before the last push, where their password still works."""
     from agent.workflows.rotation import rollback as rollback_workflow
 
     STATE.json = as_json
-    result = rollback_workflow(context(StepPrinter()), profile, site, dry_run=dry_run)
+    ctx = context(StepPrinter())
+    if not (dry_run or yes or as_json) and sys.stdin.isatty():
+        preview = rollback_workflow(ctx, profile, site, dry_run=True)
+        _render_rollback(preview.as_dict())
+        if not any(s.get("planned") for s in preview.sites):
+            return preview.exit_status
+        if not click.confirm("Put these settings back?", default=False, err=True):
+            raise click.exceptions.Abort()
+    result = rollback_workflow(ctx, profile, site, dry_run=dry_run)
     emit(result.as_dict(), _render_rollback)
-    return result.exit_status
+    # A dry run only tells: what it could not restore is in its report, not a failure (exit 0).
+    return ExitStatus.OK if dry_run else result.exit_status
 
 
 def _render_rollback(data: dict[str, Any]) -> None:

@@ -109,6 +109,6 @@ def test_ctrl_c_is_130_on_one_line_and_rotate_says_resume(
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
     monkeypatch.setattr("agent.workflows.rotation.run_rotation", interrupted)
-    code, _, err = run(capsys, "rotate", "--yes", "--captcha-from", "sandbox", "--codes-from", "sandbox")
+    code, _, err = run(capsys, "rotate", "--yes")
     assert code == 130
     assert "mpesa-agent rotate --resume" in err
