@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 import click
 
 from agent import __version__
-from agent.errors import AgentError, ExitStatus
+from agent.errors import AgentError, AuthError, ExitStatus
 from agent.sandbox import runner as sandbox_runner  # cheap: constants only; Flask loads in start()
 
 if TYPE_CHECKING:
@@ -525,13 +525,30 @@ def unlink_site(url: str, revoke: bool, dry_run: bool, yes: bool, as_json: bool)
             return ExitStatus.OK
         if known and not click.confirm(f"{what[0].upper() + what[1:]}?", default=False, err=True):
             raise click.exceptions.Abort()
-    result = sites.unlink_site(ctx, url, revoke)
-    emit(
-        result.to_dict(),
-        lambda d: click.echo(
-            f"Unlinked {d['url']}" + ("; its application password was deleted on the site." if d["revoked"] else ".")
-        ),
-    )
+    already_gone = False
+    try:
+        result = sites.unlink_site(ctx, url, revoke)
+    except AuthError as exc:
+        from wp_bridge.errors import WrongPasswordError
+
+        if not (revoke and isinstance(exc.__cause__, WrongPasswordError)):
+            raise
+        # The site refuses the password itself: it was deleted there already. Forgetting it here is all that is left.
+        already_gone = True
+        result = sites.unlink_site(ctx, url, False)
+    data = {**result.to_dict(), "already_revoked": already_gone}
+
+    def human(d: dict[str, Any]) -> None:
+        if d["already_revoked"]:
+            click.echo(
+                f"Unlinked {d['url']}; the site no longer accepts its application password (deleted there already), "
+                "so there was nothing left to revoke."
+            )
+        else:
+            revoked = "; its application password was deleted on the site." if d["revoked"] else "."
+            click.echo(f"Unlinked {d['url']}{revoked}")
+
+    emit(data, human)
     return result.exit_status
 
 

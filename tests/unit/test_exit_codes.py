@@ -112,3 +112,18 @@ def test_ctrl_c_is_130_on_one_line_and_rotate_says_resume(
     code, _, err = run(capsys, "rotate", "--yes")
     assert code == 130
     assert "mpesa-agent rotate --resume" in err
+
+
+def test_unlink_revoke_succeeds_when_the_site_already_deleted_the_password(
+    capsys: pytest.CaptureFixture[str], vault: Vault, shop: SandboxShopServer, agent_home: Path
+) -> None:
+    from agent.context import Context
+
+    sites.link_site(Context.build(vault=vault), shop.url, "shopadmin", Secret(shop.app_password()))
+    for user in shop.state.users.values():
+        user.app_passwords.clear()  # deleted in wp-admin (Users > Profile > Application Passwords)
+    code, out, err = run(capsys, "unlink-site", shop.url, "--revoke")
+    assert code == ExitStatus.OK, err
+    assert "deleted there already" in out
+    assert shop.url not in Context.build(vault=vault).config.sites
+    assert run(capsys, "sites", "--json")[1].strip() == "[]"
