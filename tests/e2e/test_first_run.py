@@ -1,6 +1,7 @@
 """A first run with no configuration file at all: ``setup`` asks for everything at the terminal (default prompt
 providers, answers read off the sandbox's captcha and SMS pages), records the profile it created, and then
-``link-site``, ``push`` and ``status`` (exit 0) work without anyone writing a profile by hand."""
+``link-site``, ``push``, ``status`` (exit 0), ``rotate --dry-run`` and ``rotate`` (after its y/N) work without anyone
+writing a profile by hand."""
 
 from __future__ import annotations
 
@@ -72,3 +73,20 @@ def test_setup_without_a_config_file_then_push_and_status(agent_home: Path, sand
     status = Session(("status",), [])
     assert status.run() == 0, status.transcript[-4000:]
     assert "All good" in status.transcript
+
+    # rotate works from what setup recorded: the plan first, then (y) the rotation, answered like setup.
+    plan = Session(("rotate", "--dry-run"), [])
+    assert plan.run() == 0, plan.transcript[-4000:]
+    assert "Set Password on the API operator firstapi" in plan.transcript
+    rotate = Session(
+        ("rotate",),
+        [
+            (re.compile(r"Rotate now\? \[y/N\]: *$"), lambda: "y"),
+            (re.compile(r"Verification code[^\n]*: *$"), lambda: sandbox.portal.control.captcha()),
+            (re.compile(r"SMS code[^\n]*: *$"), lambda: newest(r"\b(\d{6})\b")),
+        ],
+    )
+    assert rotate.run() == 0, rotate.transcript[-4000:]
+    assert "Plan: rotate the API operator firstapi" in rotate.transcript
+    again = Session(("status",), [])
+    assert again.run() == 0, again.transcript[-4000:]
