@@ -314,6 +314,7 @@ def setup(
     as_json: bool,
 ) -> ExitStatus:
     """Create and activate the web and API operators on your M-PESA Org Portal (resumable)."""
+    from agent.workflows.config import check_no_placeholders
     from agent.workflows.setup import SetupRequest, make_plan, run_setup
 
     STATE.json = as_json
@@ -328,9 +329,12 @@ def setup(
     }
     request = SetupRequest(profile=profile, overrides=overrides, portal_url=portal_url, interactive=interactive)
     ctx = context(StepPrinter(quiet=False), ui=ui, headless=False if headed else None)
+    check_no_placeholders(ctx, profile)
     plan = make_plan(ctx, request, ask_text)
     if dry_run:
-        emit({"dry_run": True, "plan": plan.as_dict()}, _render_plan)
+        from agent.workflows.config import setup_preview
+
+        emit({"dry_run": True, "plan": plan.as_dict(), **setup_preview(plan)}, _render_plan)
         return ExitStatus.OK
     ctx = ctx.replace(
         human=human_input(ctx, plan.portal_url, captcha_from, codes_from, codes_command, captcha_command),
@@ -366,6 +370,20 @@ def _render_plan(data: dict[str, Any]) -> None:
         f"{plan['api_operator']['username']} so it becomes Active"
     )
     click.echo("  6. read both operators back from the portal")
+    click.echo("Identity data sent to Safaricom (as the portal will check it):")
+    for key in ("web_operator", "api_operator"):
+        who = data["identity"][key]
+        name = " ".join(p for p in (who["first_name"], who["middle_name"], who["last_name"]) if p)
+        extra = "".join(
+            f", {label} {who[k]}" for k, label in (("email", "e-mail"), ("date_of_birth", "born")) if who[k]
+        )
+        click.echo(f"  {plan[key]['username']}: {name}, {who['id_type']} {who['id_number']}{extra}")
+    asks = data["asks"]
+    click.echo(
+        f"You will be asked for {asks['captchas']} captchas and {asks['sms_codes'] + asks['sms_passwords']} SMS "
+        f"messages ({asks['sms_codes']} login codes and the web operator's temporary password), fewer when "
+        "resuming a run that got further."
+    )
     click.echo("Run the same command without --dry-run to do it.")
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent import resources
 from agent.context import Context
-from agent.errors import AlreadyExistsError
+from agent.errors import AlreadyExistsError, UsageError
 
 if TYPE_CHECKING:
     from agent.workflows.plan import SetupPlan
@@ -28,6 +28,37 @@ def init_config(ctx: Context, *, force: bool = False) -> Path:
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     return path
+
+
+PLACEHOLDER = "EDIT-ME"
+
+
+def placeholder_fields(table: Any, where: str = "") -> list[str]:
+    """The dotted keys of ``table`` whose value is still a ``config init`` placeholder (``EDIT-ME``)."""
+    found: list[str] = []
+    if isinstance(table, dict):
+        for key, value in table.items():
+            here = f"{where}.{key}" if where else str(key)
+            if isinstance(value, dict):
+                found.extend(placeholder_fields(value, here))
+            elif isinstance(value, str) and PLACEHOLDER in value.upper():
+                found.append(here)
+    return found
+
+
+def check_no_placeholders(ctx: Context, profile: str | None) -> None:
+    """A UsageError naming every field of the profile that still holds ``config init``'s placeholder: the example
+    data must never reach Safaricom."""
+    found = ctx.find_profile(profile)
+    if found is None:
+        return
+    left = placeholder_fields(found.as_table())
+    if left:
+        raise UsageError(
+            f"The profile {found.key} still has placeholders from config init: {', '.join(left)}.",
+            hint=f"Edit them in {ctx.config.path} (the real person's data, as Safaricom knows it; delete optional "
+            "ones), then run mpesa-agent setup --dry-run.",
+        )
 
 
 def profile_key_for(ctx: Context, short_code: str) -> str:
@@ -91,3 +122,36 @@ def _kyc_values(where: str, kyc: Any) -> dict[str, Any]:
     if kyc.date_of_birth is not None:
         values[f"{where}.date_of_birth"] = kyc.date_of_birth.isoformat()
     return values
+
+
+def mask_id_number(number: str) -> str:
+    """An ID or passport number as ``setup --dry-run`` shows it: all but the last two characters hidden."""
+    keep = 2 if len(number) > 4 else 0
+    return "*" * (len(number) - keep) + number[len(number) - keep :]
+
+
+# What a setup from the start asks a person for: the Business Administrator's login (captcha + SMS code) and the new
+# web operator's first login (its temporary password by SMS, then captcha + SMS code). A resumed run asks less.
+FRESH_SETUP_ASKS = {"captchas": 2, "sms_codes": 2, "sms_passwords": 1}
+
+
+def setup_preview(plan: SetupPlan) -> dict[str, Any]:
+    """What ``setup --dry-run`` shows besides the steps: the identity data each operator is created with (the ID
+    number masked) and how many captchas and SMS messages the run will ask for."""
+
+    def identity(kyc: Any) -> dict[str, Any]:
+        return {
+            "first_name": kyc.first_name,
+            "middle_name": kyc.middle_name,
+            "last_name": kyc.last_name,
+            "id_type": kyc.id_type,
+            "id_number": mask_id_number(kyc.id_number),
+            "email": kyc.email,
+            "date_of_birth": kyc.date_of_birth.isoformat() if kyc.date_of_birth else "",
+            "msisdn": kyc.msisdn,
+        }
+
+    return {
+        "identity": {"web_operator": identity(plan.web.kyc), "api_operator": identity(plan.api.kyc)},
+        "asks": dict(FRESH_SETUP_ASKS),
+    }
