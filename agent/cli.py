@@ -168,7 +168,10 @@ def config_init(force: bool) -> None:
     from agent.workflows.config import init_config
 
     path = init_config(context(), force=force)
-    click.echo(f"Wrote {path}. Edit it, then run: mpesa-agent setup --dry-run")
+    click.echo(
+        f"Wrote {path}. Edit your profile in it (replace every EDIT-ME with the real data), then run: "
+        "mpesa-agent setup --dry-run"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
