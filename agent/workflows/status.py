@@ -172,7 +172,9 @@ def operator_checks(op: OperatorStatus) -> list[Check]:
     title = f"{'Web' if op.kind == 'web' else 'API'} operator {op.username}"
     cid = f"operator.{op.kind}"
     checks: list[Check]
-    if not op.in_vault:
+    if not op.in_vault and op.last_seen_status is None:
+        checks = [Check(cid, title, "attention", "not set up yet: no password in the vault", "mpesa-agent setup")]
+    elif not op.in_vault:
         checks = [Check(cid, title, "problem", f"{evidence}; no password in the vault", "mpesa-agent setup")]
     elif op.days_until_expiry is not None and op.days_until_expiry <= 0:
         checks = [Check(cid, title, "problem", f"{evidence}; the portal has expired it", rotate)]
@@ -292,8 +294,8 @@ def sites_checks(ctx: Context, *, check: bool = True) -> list[tuple[Any, list[Ch
 def _vault_check(ctx: Context) -> tuple[Check, bool]:
     try:
         vault = ctx.vault
-        kind = "ephemeral: forgotten when this process ends" if vault.ephemeral else "OS keyring"
-        return Check("vault", "Vault", "ok", f"{vault.backend_name} ({kind})"), True
+        kind = ": forgotten when this process ends" if vault.ephemeral else " (OS keyring)"
+        return Check("vault", "Vault", "ok", f"{vault.backend_name}{kind}"), True
     except KeyringError as exc:
         return Check("vault", "Vault", "problem", exc.message, exc.hint or "", problem_exit=ExitStatus.AUTH), False
 

@@ -196,3 +196,25 @@ def test_the_worst_check_decides() -> None:
     assert worst_exit([ok, unknown]) == ExitStatus.VERIFY
     assert worst_exit([ok, attention, site]) == ExitStatus.SITE
     assert worst_exit([site, auth, attention]) == ExitStatus.AUTH
+
+
+def test_operator_states_as_checks(agent_home: Path) -> None:
+    import datetime as dt
+
+    from agent.workflows.status import operator_checks, operator_status
+
+    memory = open_vault("memory")
+    now = dt.datetime.now(dt.UTC)
+
+    def state(seen: dict[str, str], days: int = 0) -> list[str]:
+        op = operator_status(memory, SHORT_CODE, "api", API, seen, 90, now=now + dt.timedelta(days=days))
+        return [c.status for c in operator_checks(op)]
+
+    assert state({}) == ["attention"]  # never set up
+    assert state({API: "Active"}) == ["problem"]  # set up, but the vault lost it
+    memory.set_current(CredentialRef(SHORT_CODE, "api-operator", API), Secret(PASSWORD))
+    assert state({API: "Active"}) == ["ok"]
+    assert state({}) == ["unknown"]  # in the vault, never read back from the portal
+    assert state({API: "Locked"}) == ["problem"]
+    assert state({API: "Active"}, days=80) == ["attention"]  # expires in 10 days
+    assert state({API: "Active"}, days=91) == ["problem"]  # expired
