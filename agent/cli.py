@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 import click
 
 from agent import __version__
-from agent.errors import AgentError, ExitStatus
+from agent.errors import AgentError, AuthError, ExitStatus
 from agent.sandbox import runner as sandbox_runner  # cheap: constants only; Flask loads in start()
 
 if TYPE_CHECKING:
@@ -90,7 +90,12 @@ def context(reporter: Any = None, **setting_overrides: Any) -> Context:
 
 
 def human_input(
-    ctx: Context, portal_url: str, captcha_from: str | None, codes_from: str | None, codes_command: str | None
+    ctx: Context,
+    portal_url: str,
+    captcha_from: str | None,
+    codes_from: str | None,
+    codes_command: str | None,
+    captcha_command: str | None = None,
 ) -> HumanInput:
     """Who answers the portal's captcha and SMS codes: the flags, else the settings."""
     from agent.errors import UsageError
@@ -106,7 +111,7 @@ def human_input(
         captcha_kind,
         codes_kind,
         portal_url=portal_url,
-        captcha_command=s.captcha_command,
+        captcha_command=captcha_command or s.captcha_command,
         otp_command=codes_command or s.otp_command,
         timeout_s=float(s.human_timeout_s),
         extra_kinds=INPUT_KINDS,
@@ -164,7 +169,10 @@ def config_init(force: bool) -> None:
     from agent.workflows.config import init_config
 
     path = init_config(context(), force=force)
-    click.echo(f"Wrote {path}. Edit it, then run: mpesa-agent setup --dry-run")
+    click.echo(
+        f"Wrote {path}. Edit your profile in it (replace every EDIT-ME with the real data), then run: "
+        "mpesa-agent setup --dry-run"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -274,6 +282,7 @@ INPUT_KINDS = click.Choice(["prompt", "browser", "command", "sandbox"])
 @click.option("--captcha-from", type=INPUT_KINDS, help="Who types the captcha (default from settings: prompt).")
 @click.option("--codes-from", type=INPUT_KINDS, help="Who supplies SMS codes and the web operator's SMS.")
 @click.option("--codes-command", help="Program that prints the SMS code (with --codes-from command).")
+@click.option("--captcha-command", help="Program that prints the captcha's text (with --captcha-from command).")
 @click.option(
     "--admin-password-stdin",
     is_flag=True,
@@ -298,6 +307,7 @@ def setup(
     captcha_from: str | None,
     codes_from: str | None,
     codes_command: str | None,
+    captcha_command: str | None,
     admin_password_stdin: bool,
     short_code: str | None,
     admin_username: str | None,
@@ -308,6 +318,7 @@ def setup(
     as_json: bool,
 ) -> ExitStatus:
     """Create and activate the web and API operators on your M-PESA Org Portal (resumable)."""
+    from agent.workflows.config import check_no_placeholders
     from agent.workflows.setup import SetupRequest, make_plan, run_setup
 
     STATE.json = as_json
@@ -322,12 +333,15 @@ def setup(
     }
     request = SetupRequest(profile=profile, overrides=overrides, portal_url=portal_url, interactive=interactive)
     ctx = context(StepPrinter(quiet=False), ui=ui, headless=False if headed else None)
+    check_no_placeholders(ctx, profile)
     plan = make_plan(ctx, request, ask_text)
     if dry_run:
-        emit({"dry_run": True, "plan": plan.as_dict()}, _render_plan)
+        from agent.workflows.config import setup_preview
+
+        emit({"dry_run": True, "plan": plan.as_dict(), **setup_preview(plan)}, _render_plan)
         return ExitStatus.OK
     ctx = ctx.replace(
-        human=human_input(ctx, plan.portal_url, captcha_from, codes_from, codes_command),
+        human=human_input(ctx, plan.portal_url, captcha_from, codes_from, codes_command, captcha_command),
         admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
     )
     if not as_json:
@@ -360,6 +374,20 @@ def _render_plan(data: dict[str, Any]) -> None:
         f"{plan['api_operator']['username']} so it becomes Active"
     )
     click.echo("  6. read both operators back from the portal")
+    click.echo("Identity data sent to Safaricom (as the portal will check it):")
+    for key in ("web_operator", "api_operator"):
+        who = data["identity"][key]
+        name = " ".join(p for p in (who["first_name"], who["middle_name"], who["last_name"]) if p)
+        extra = "".join(
+            f", {label} {who[k]}" for k, label in (("email", "e-mail"), ("date_of_birth", "born")) if who[k]
+        )
+        click.echo(f"  {plan[key]['username']}: {name}, {who['id_type']} {who['id_number']}{extra}")
+    asks = data["asks"]
+    click.echo(
+        f"You will be asked for {asks['captchas']} captchas and {asks['sms_codes'] + asks['sms_passwords']} SMS "
+        f"messages ({asks['sms_codes']} login codes and the web operator's temporary password), fewer when "
+        "resuming a run that got further."
+    )
     click.echo("Run the same command without --dry-run to do it.")
 
 
@@ -391,9 +419,18 @@ def _render_setup(data: dict[str, Any]) -> None:
     default=True,
     help="Open the page where WordPress creates the application password (interactive use).",
 )
+@click.option("--dry-run", is_flag=True, help="Find the site's REST API and plugin, ask for nothing, store nothing.")
+@click.option("--yes", is_flag=True, help="Never ask: the password comes from --password-stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
 def link_site(
-    url: str, username: str | None, password_stdin: bool, force: bool, open_browser: bool, as_json: bool
+    url: str,
+    username: str | None,
+    password_stdin: bool,
+    force: bool,
+    open_browser: bool,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
 ) -> ExitStatus:
     """Link a WordPress site: find its REST API and M-PESA plugin, check an application password, keep it in the
     keyring."""
@@ -401,6 +438,17 @@ def link_site(
 
     STATE.json = as_json
     ctx = context(StepPrinter())
+    if dry_run:
+        prep = sites.prepare_link(ctx, url)
+        emit({"dry_run": True, **prep.to_dict()}, _render_link_plan)
+        return ExitStatus.OK
+    if yes and not password_stdin:
+        from agent.errors import UsageError
+
+        raise UsageError(
+            "--yes never asks, so the application password has to come from standard input.",
+            hint="Add --username YOUR_WP_LOGIN --password-stdin.",
+        )
     if password_stdin:
         if not username:
             from agent.errors import UsageError
@@ -410,9 +458,9 @@ def link_site(
     else:
         prep = sites.prepare_link(ctx, url)
         if prep.already_linked and not force:
-            from agent.errors import ConflictError
+            from agent.errors import AlreadyExistsError
 
-            raise ConflictError(
+            raise AlreadyExistsError(
                 f"{prep.url} is linked already; nothing was changed.",
                 hint=f"Use --force to replace the link, or mpesa-agent unlink-site {prep.url}.",
             )
@@ -447,6 +495,19 @@ def link_site(
     return result.exit_status
 
 
+def _render_link_plan(data: dict[str, Any]) -> None:
+    site = data["site"]
+    click.echo(
+        f"Found WordPress at {data['url']}: REST API {site.get('api_root')}; WooCommerce "
+        f"{'yes' if site.get('woocommerce') else 'NOT found'}"
+        + ("; linked already (--force replaces the link)" if data["already_linked"] else "")
+        + "."
+    )
+    if data["authorize_url"]:
+        click.echo(f"The application password is created at: {data['authorize_url']}")
+    click.echo("Nothing was stored. Run the same command without --dry-run to link it.")
+
+
 def _render_link(data: dict[str, Any]) -> None:
     link = data["link"]
     click.echo(
@@ -459,19 +520,57 @@ def _render_link(data: dict[str, Any]) -> None:
 @cli.command("unlink-site")
 @click.argument("url")
 @click.option("--revoke", is_flag=True, help="Also delete the application password on the site.")
+@click.option("--dry-run", is_flag=True, help="Say what would be forgotten (and revoked); change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before forgetting the site (a terminal is asked y/N otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def unlink_site(url: str, revoke: bool, as_json: bool) -> ExitStatus:
+def unlink_site(url: str, revoke: bool, dry_run: bool, yes: bool, as_json: bool) -> ExitStatus:
     """Forget a linked site (its link and its credentials in the keyring)."""
     from agent.workflows import sites
+    from wp_bridge.urls import normalize_site_url
 
     STATE.json = as_json
-    result = sites.unlink_site(context(), url, revoke)
-    emit(
-        result.to_dict(),
-        lambda d: click.echo(
-            f"Unlinked {d['url']}" + ("; its application password was deleted on the site." if d["revoked"] else ".")
-        ),
-    )
+    ctx = context()
+    normalised = normalize_site_url(url)
+    if dry_run or (not yes and not as_json and sys.stdin.isatty()):
+        known = normalised in ctx.config.sites
+        what = (
+            f"forget {normalised} (its link and its application password in your keyring)"
+            + ("; first delete the application password on the site" if revoke else "")
+            if known
+            else f"{normalised} is not linked; nothing would be done"
+        )
+        if dry_run:
+            emit(
+                {"dry_run": True, "url": normalised, "linked": known, "revoke": revoke},
+                lambda _d: click.echo(f"Would {what}." if known else what[0].upper() + what[1:] + "."),
+            )
+            return ExitStatus.OK
+        if known and not click.confirm(f"{what[0].upper() + what[1:]}?", default=False, err=True):
+            raise click.exceptions.Abort()
+    already_gone = False
+    try:
+        result = sites.unlink_site(ctx, url, revoke)
+    except AuthError as exc:
+        from wp_bridge.errors import WrongPasswordError
+
+        if not (revoke and isinstance(exc.__cause__, WrongPasswordError)):
+            raise
+        # The site refuses the password itself: it was deleted there already. Forgetting it here is all that is left.
+        already_gone = True
+        result = sites.unlink_site(ctx, url, False)
+    data = {**result.to_dict(), "already_revoked": already_gone}
+
+    def human(d: dict[str, Any]) -> None:
+        if d["already_revoked"]:
+            click.echo(
+                f"Unlinked {d['url']}; the site no longer accepts its application password (deleted there already), "
+                "so there was nothing left to revoke."
+            )
+        else:
+            revoked = "; its application password was deleted on the site." if d["revoked"] else "."
+            click.echo(f"Unlinked {d['url']}{revoked}")
+
+    emit(data, human)
     return result.exit_status
 
 
@@ -480,37 +579,55 @@ def unlink_site(url: str, revoke: bool, as_json: bool) -> ExitStatus:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def sites_command(offline: bool, as_json: bool) -> ExitStatus:
     """List the linked sites and their health."""
-    from agent.workflows import sites
 
     STATE.json = as_json
-    report = sites.sites_report(context(), check=not offline)
-    data = report.to_list()
+    from agent.workflows.checks import worst_exit
+    from agent.workflows.status import sites_checks
+
+    found = sites_checks(context(), check=not offline)
+    data = [
+        {
+            **site.to_dict(),
+            "ok": all(c.ok for c in checks),
+            "checks": [c.as_dict() for c in checks],
+        }
+        for site, checks in found
+    ]
 
     def human(items: list[dict[str, Any]]) -> None:
         if not items:
             click.echo("No linked site. Link one: mpesa-agent link-site https://your-shop.example")
         for item in items:
             link = item["link"]
-            health = "not checked" if not item["checked"] else ("ok" if item["ok"] else f"PROBLEM: {item['problem']}")
+            health = "not checked (--offline)" if not item["checked"] else ("ok" if item["ok"] else "PROBLEM")
             click.echo(f"{link['url']}  user {link['username']}  plugin {link['plugin_name']}  {health}")
-            if item.get("hint") and not item["ok"]:
-                click.echo(f"  Next: {item['hint']}")
+            if not item["ok"]:
+                _render_checks(item["checks"])
 
     emit(data, human)
-    return report.exit_status
+    return worst_exit(c for _, checks in found for c in checks)
 
 
 @cli.command()
 @click.option("--profile", help="Profile (organisation short code) whose API operator to push.")
 @click.option("--site", help="Only this linked site (default: every linked site).")
 @click.option("--dry-run", is_flag=True, help="Show the change (secrets masked) and write nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before writing (a terminal is shown the change and asked y/N).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def push(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> ExitStatus:
+def push(profile: str | None, site: str | None, dry_run: bool, yes: bool, as_json: bool) -> ExitStatus:
     """Put the API operator (initiator user name and password) into the sites' M-PESA plugin, then read it back."""
     from agent.workflows import sites
 
     STATE.json = as_json
-    report = sites.push(context(StepPrinter()), profile, site, dry_run)
+    ctx = context(StepPrinter())
+    if not (dry_run or yes or as_json) and sys.stdin.isatty():
+        preview = sites.push(ctx, profile, site, True)
+        changes = sum(len((s.result or {}).get("changes", [])) for s in preview.sites)
+        if preview.ok and changes:
+            _render_push(preview.to_dict())
+            if not click.confirm("Write these settings?", default=False, err=True):
+                raise click.exceptions.Abort()
+    report = sites.push(ctx, profile, site, dry_run)
     emit(report.to_dict(), _render_push)
     return report.exit_status
 
@@ -559,12 +676,15 @@ def _render_push(data: dict[str, Any]) -> None:
 @click.option("--captcha-from", type=INPUT_KINDS, help="Who types the captcha (default from settings: prompt).")
 @click.option("--codes-from", type=INPUT_KINDS, help="Who supplies SMS codes.")
 @click.option("--codes-command", help="Program that prints the SMS code (with --codes-from command).")
+@click.option("--captcha-command", help="Program that prints the captcha's text (with --captcha-from command).")
 @click.option(
     "--admin-password-stdin",
     is_flag=True,
     help="Read the Business Administrator's password from stdin "
     "(alternating only; else MPESA_AGENT_ADMIN_PASSWORD, else a hidden prompt).",
 )
+@click.option("--dry-run", is_flag=True, help="Print the plan (in the order it runs) and change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before rotating (a terminal is asked y/N otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
 def rotate(
     profile: str | None,
@@ -579,7 +699,10 @@ def rotate(
     captcha_from: str | None,
     codes_from: str | None,
     codes_command: str | None,
+    captcha_command: str | None,
     admin_password_stdin: bool,
+    dry_run: bool,
+    yes: bool,
     as_json: bool,
 ) -> ExitStatus:
     """Change an operator's password (or the sites' application passwords) without ever losing a working one.
@@ -603,8 +726,19 @@ def rotate(
         site_credentials=site_credentials,
         site=site,
     )
+    plain_start = not (resume or abandon or site_credentials or if_older_than)
+    if dry_run or (plain_start and not yes and not as_json and sys.stdin.isatty()):
+        from agent.workflows.rotation.plan import rotation_plan
+
+        plan = rotation_plan(ctx, request)
+        if dry_run:
+            emit(plan.as_dict(), _render_rotation_plan)
+            return ExitStatus.OK
+        _render_rotation_plan(plan.as_dict(), err=True)
+        if plan.in_flight is None and not click.confirm("Rotate now?", default=False, err=True):
+            raise click.exceptions.Abort()
     ctx = ctx.replace(
-        human=human_input(ctx, portal_url, captcha_from, codes_from, codes_command),
+        human=human_input(ctx, portal_url, captcha_from, codes_from, codes_command, captcha_command),
         admin_password=secret_source("MPESA_AGENT_ADMIN_PASSWORD", admin_password_stdin, "admin-password"),
     )
     result = run_rotation(ctx, request)
@@ -612,19 +746,42 @@ def rotate(
     return result.exit_status
 
 
+def _render_rotation_plan(data: dict[str, Any], err: bool = False) -> None:
+    who = f"the {'web' if data['operator'] == 'web' else 'API'} operator {data['username']}"
+    strategy = "" if data["operator"] == "web" else f" ({data['strategy']} strategy)"
+    lines = [f"Plan: rotate {who} of short code {data['short_code']}{strategy}:"]
+    lines += [f"  {n}. {step}" for n, step in enumerate(data["steps"], 1)]
+    if data["in_flight"]:
+        lines.append(f"Note: {data['in_flight']}.")
+    if not err:
+        lines.append("Nothing was changed. Run the same command without --dry-run to do it.")
+    for line in lines:
+        click.echo(line, err=err)
+
+
 @cli.command()
 @click.option("--profile", help="Profile (organisation short code).")
 @click.option("--site", help="Only this linked site (default: every linked site).")
 @click.option("--dry-run", is_flag=True, help="Show what would be restored.")
+@click.option("--yes", is_flag=True, help="Do not ask before restoring (a terminal is shown the plan and asked y/N).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-def rollback(profile: str | None, site: str | None, dry_run: bool, as_json: bool) -> ExitStatus:
+def rollback(profile: str | None, site: str | None, dry_run: bool, yes: bool, as_json: bool) -> ExitStatus:
     """Put back the plugin settings saved before the last push, where their password still works."""
     from agent.workflows.rotation import rollback as rollback_workflow
 
     STATE.json = as_json
-    result = rollback_workflow(context(StepPrinter()), profile, site, dry_run=dry_run)
+    ctx = context(StepPrinter())
+    if not (dry_run or yes or as_json) and sys.stdin.isatty():
+        preview = rollback_workflow(ctx, profile, site, dry_run=True)
+        _render_rollback(preview.as_dict())
+        if not any(s.get("planned") for s in preview.sites):
+            return preview.exit_status
+        if not click.confirm("Put these settings back?", default=False, err=True):
+            raise click.exceptions.Abort()
+    result = rollback_workflow(ctx, profile, site, dry_run=dry_run)
     emit(result.as_dict(), _render_rollback)
-    return result.exit_status
+    # A dry run only tells: what it could not restore is in its report, not a failure (exit 0).
+    return ExitStatus.OK if dry_run else result.exit_status
 
 
 def _render_rollback(data: dict[str, Any]) -> None:
@@ -744,72 +901,61 @@ def _render_go_live(data: dict[str, Any]) -> None:
 # status and doctor
 
 
-def _render_status(data: dict[str, Any], checklist: bool = False) -> None:
-    kind = "ephemeral" if data["vault_ephemeral"] else "OS keyring"
-    click.echo(f"Vault: {data['vault_backend']} ({kind})")
-    if data["profile"]:
-        click.echo(f"Profile: short code {data['profile']}")
+CHECK_MARKS = {"ok": "ok", "attention": "ATTENTION", "problem": "PROBLEM", "unknown": "UNKNOWN"}
+
+
+def _render_checks(checks: list[dict[str, Any]]) -> None:
+    for check in checks:
+        click.echo(f"  {CHECK_MARKS.get(check['status'], check['status']):<10} {check['title']}: {check['evidence']}")
+        if check["status"] != "ok" and check["fix"]:
+            click.echo(f"             Next: {check['fix']}")
+
+
+def _render_status(data: dict[str, Any]) -> None:
+    title = "mpesa-agent doctor" if data.get("doctor") else "mpesa-agent status"
+    click.echo(f"{title}" + (f": short code {data['profile']}" if data["profile"] else ""))
+    _render_checks(data["checks"])
+    counts = {s: sum(1 for c in data["checks"] if c["status"] == s) for s in CHECK_MARKS}
+    if data["ok"]:
+        click.echo(f"All good: {counts['ok']} checks ok.")
     else:
-        click.echo("No profile yet: run mpesa-agent config init, then mpesa-agent setup.")
-    for op in data["operators"]:
-        age = (
-            ""
-            if op["password_age_days"] is None
-            else (f", password {op['password_age_days']} days old, expires in {op['days_until_expiry']} days")
-        )
-        seen = op["last_seen_status"] or "not checked yet"
-        click.echo(
-            f"  {op['kind']:<4} operator {op['username']}: {seen}{age}"
-            + (" (rotation in flight: mpesa-agent rotate --resume)" if op["rotation_pending"] else "")
-        )
-        for problem in op["problems"]:
-            click.echo(f"    ! {problem}")
-    if not data["sites"]:
-        click.echo("No linked site: mpesa-agent link-site https://your-shop.example")
-    for site in data["sites"]:
-        match = {
-            True: "initiator matches the vault",
-            False: "initiator DIFFERS from the vault",
-            None: "initiator not checked",
-        }[site["initiator_matches"]]
-        state = "ok" if site["ok"] else "PROBLEM"
-        click.echo(f"  site {site['url']}: {state}; plugin {site['plugin'] or '?'}; {match}")
-        if site["problem"]:
-            click.echo(f"    ! {site['problem']}" + (f" Next: {site['hint']}" if site["hint"] else ""))
-    if checklist:
-        click.echo("Go-live checklist (causes of Daraja 2001 'The initiator information is invalid'):")
-        for item in data["checklist"]:
-            click.echo(f"  - {item['item']}: {item['check']}")
-    click.echo("All good." if data["ok"] else "Something needs attention (see above).")
+        parts = [f"{n} {s}" for s, n in counts.items() if n and s != "ok"]
+        click.echo(f"Not all good ({', '.join(parts)}): see the Next: lines above. Exit status {data['exit_status']}.")
 
 
-def _status_command(profile: str | None, as_json: bool, offline: bool, checklist: bool) -> ExitStatus:
+def _status_command(profile: str | None, as_json: bool, offline: bool, doctor: bool) -> ExitStatus:
     from agent.workflows.status import collect_status
 
     STATE.json = as_json
-    report = collect_status(context(), profile, check_sites=not offline)
-    emit(report.as_dict(), lambda d: _render_status(d, checklist))
+    report = collect_status(context(), profile, check_sites=not offline, doctor=doctor)
+    emit(report.as_dict(), _render_status)
     return report.exit_status
 
 
-@cli.command()
+STATUS_EXITS = """\b
+Exit status (useful in cron): 0 every check ok; 5 something needs attention (nothing set up yet, an
+operator unknown, a rotation in flight, the plugin's initiator differs: run push) or could not be checked
+(--offline); 7 a site or plugin problem; 4 the keyring is unavailable."""
+
+
+@cli.command(epilog=STATUS_EXITS)
 @click.option("--profile", help="Profile (organisation short code).")
-@click.option("--offline", is_flag=True, help="Do not contact the linked sites.")
+@click.option("--offline", is_flag=True, help="Do not contact the linked sites (their checks are unknown).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(profile: str | None, offline: bool, as_json: bool) -> ExitStatus:
-    """Is everything still right? Operators, password ages, linked sites and their plugin settings.
-
-    Exit status: 0 all good, 5 something differs or expires soon, 7 a site problem (useful in cron).
-    """
-    return _status_command(profile, as_json, offline, checklist=False)
+    """Is everything still right? A list of checks: vault, profile, operators and password ages, rotations in
+    flight, linked sites and their plugin's initiator."""
+    return _status_command(profile, as_json, offline, doctor=False)
 
 
-@cli.command()
+@cli.command(epilog=STATUS_EXITS)
 @click.option("--profile", help="Profile (organisation short code).")
+@click.option("--offline", is_flag=True, help="Do not contact the sites or Daraja (their checks are unknown).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def doctor(profile: str | None, as_json: bool) -> ExitStatus:
-    """status, plus the go-live checklist that explains the usual causes of Daraja's 2001."""
-    return _status_command(profile, as_json, offline=False, checklist=True)
+def doctor(profile: str | None, offline: bool, as_json: bool) -> ExitStatus:
+    """status, plus the go-live checks of every linked site (plugin short code, store number, identifier type and
+    environment against the profile; the Daraja token; the initiator), HTTPS and permalinks."""
+    return _status_command(profile, as_json, offline, doctor=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -962,6 +1108,9 @@ def _fail(status: ExitStatus, message: str, hint: str | None, exc: BaseException
     """Say what happened and what to run next (stderr; with --json also as JSON on stdout), then exit."""
     from agent.secret import redact_text
 
+    if status == ExitStatus.INTERRUPTED:  # Ctrl-C: one line, no traceback
+        click.echo(f"{message} Next: {hint}", err=True)
+        sys.exit(int(status))
     click.echo(f"Error: {redact_text(message)}", err=True)
     if hint:
         click.echo(f"Next: {redact_text(hint)}", err=True)
@@ -988,7 +1137,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     STATE.debug = "--debug" in args or bool(os.environ.get("MPESA_AGENT_DEBUG"))
     try:
         status = cli.main(args=args, prog_name="mpesa-agent", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            _interrupted(args)
         _fail(ExitStatus.NEEDS_HUMAN, "Cancelled.", "Run the same command again when you are ready.")
     except click.exceptions.ClickException as exc:
         exc.show()
@@ -996,13 +1147,60 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except AgentError as exc:
-        _fail(exc.exit_status, exc.message, exc.hint, exc)
+        error = _as_network_error(exc)
+        _fail(error.exit_status, error.message, error.hint, exc)
     except KeyboardInterrupt:
-        _fail(ExitStatus.NEEDS_HUMAN, "Interrupted.", "Run the same command again; finished steps are not redone.")
+        _interrupted(args)
     except Exception as exc:  # noqa: BLE001 - the boundary: anything else is explained, never a raw traceback
         status_, message, hint = _translate_foreign(exc)
         _fail(status_, message, hint, exc)
     sys.exit(int(status) if isinstance(status, int) else int(ExitStatus.OK))
+
+
+def _interrupted(args: list[str]) -> NoReturn:
+    """Ctrl-C: one line and exit 130. Library chatter that would follow (urllib3 retries, an asyncio task's
+    traceback while the browser closes) is silenced first."""
+    logging.disable(logging.CRITICAL)
+    command = next((a for a in args if not a.startswith("-")), "")
+    again = (
+        "mpesa-agent rotate --resume (finishes the rotation in flight)"
+        if command == "rotate"
+        else "the same command again; finished steps are not redone"
+    )
+    _fail(ExitStatus.INTERRUPTED, "Interrupted.", f"run {again}.")
+
+
+def _as_network_error(exc: AgentError) -> AgentError:
+    """Daraja unreachable, timed out or unavailable (``DarajaUnavailableError``) is the documented network exit."""
+    from agent.errors import NetworkError
+    from agent.golive.daraja import DarajaUnavailableError
+
+    if isinstance(exc, DarajaUnavailableError):
+        return NetworkError(exc.message, hint=exc.hint or "Try again in a few minutes.")
+    return exc
+
+
+_NETWORK_MARKERS = (
+    "net::ERR_",  # Chromium (Playwright): connection refused, name not resolved, timed out, ...
+    "NS_ERROR_",
+    "Connection refused",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+)
+
+
+def _network_failure(exc: Exception) -> str | None:
+    """What an unreachable address looks like when a library (Playwright, requests) raised it, or None."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        return type(exc).__name__
+    text = str(exc)
+    for marker in _NETWORK_MARKERS:
+        if marker in text:
+            found = next((w for w in text.split() if marker in w), marker)
+            return found.strip(".,:;()")
+    return None
 
 
 def _translate_foreign(exc: Exception) -> tuple[ExitStatus, str, str | None]:
@@ -1015,6 +1213,14 @@ def _translate_foreign(exc: Exception) -> tuple[ExitStatus, str, str | None]:
 
         error = from_wp(exc)
         return error.exit_status, error.message, error.hint
+    network = _network_failure(exc)
+    if network is not None:
+        return (
+            ExitStatus.NETWORK,
+            f"Could not reach the portal or service ({network}). Nothing already stored was removed.",
+            "Check the address (--portal-url, or portal_url in the profile) and your connection, then run the "
+            "same command again.",
+        )
     return (
         ExitStatus.ERROR,
         f"Unexpected {type(exc).__name__}. Nothing already stored was removed.",

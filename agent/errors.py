@@ -11,15 +11,19 @@ code  name               meaning
 ====  =================  ===========================================================================
 0     OK                 done, or nothing to do
 1     ERROR              an error not covered below (a bug: run again with --debug and report it)
-2     USAGE              bad command line or bad input (a flag, a value, the config file)
+2     USAGE              bad command line or bad input (a flag, a value, the config file), or something that
+                         exists already (a linked site, the configuration file): nothing was changed
 3     NEEDS_HUMAN        a person had to answer (captcha, OTP, confirmation) and did not, or cancelled
 4     AUTH               authentication failed, or the keyring is unavailable/locked
 5     VERIFY             a check after a change found something different from what was meant
 6     PORTAL_CHANGED     the portal did not look as expected (a screen or element is missing/renamed)
 7     SITE               the WordPress site or its M-PESA plugin has a problem
-8     CONFLICT           another operation is in flight (e.g. a rotation), resume or abandon it first
+8     CONFLICT           another operation is in flight (e.g. a rotation), resume or abandon it first (only that)
 9     PORTAL_REFUSED     the portal refused the request (its message says why: e.g. a Closed or Locked
                          operator, a name taken, a validation message); not a bug
+10    NETWORK            the portal or Daraja could not be reached, timed out or is unavailable: nothing is
+                         wrong with your input; try again later (check the address and the connection)
+130   INTERRUPTED        stopped with Ctrl-C; finished steps are kept and not redone
 ====  =================  ===========================================================================
 """
 
@@ -41,6 +45,8 @@ class ExitStatus(enum.IntEnum):
     SITE = 7
     CONFLICT = 8
     PORTAL_REFUSED = 9
+    NETWORK = 10
+    INTERRUPTED = 130
 
 
 class AgentError(Exception):
@@ -65,6 +71,10 @@ class UsageError(AgentError):
 
 class ConfigError(UsageError):
     """The user configuration file cannot be read or has an invalid value."""
+
+
+class AlreadyExistsError(UsageError):
+    """What was asked for exists already (a linked site, the configuration file); nothing was changed."""
 
 
 class ValidationError(UsageError):
@@ -115,3 +125,9 @@ class ConflictError(AgentError):
     """Another operation is already in flight (a pending rotation, a running setup)."""
 
     exit_status = ExitStatus.CONFLICT
+
+
+class NetworkError(AgentError):
+    """The portal, a site or Daraja could not be reached, timed out, or is unavailable; worth trying again later."""
+
+    exit_status = ExitStatus.NETWORK

@@ -410,4 +410,8 @@ def run_setup(ctx: Context, plan: SetupPlan) -> SetupResult:
         run = SetupRun(plan, portal, ctx.vault, recorder, ctx.admin_password or _no_admin_password, journal)
         result = run.run()
     result.steps = recorder.as_list()
+    if result.ok:
+        from agent.workflows.config import record_setup
+
+        record_setup(ctx, plan)  # push, rotate and status then work without a hand-written profile
     return result

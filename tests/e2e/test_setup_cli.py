@@ -94,7 +94,9 @@ def test_setup_non_interactive_with_the_password_on_stdin(configured: Path, sand
     assert ADMIN_PASSWORD not in result.stdout + result.stderr
     assert_converged(sandbox)
     status = agent("status", "--offline")
-    assert status.returncode == 0, status.stdout + status.stderr
+    # No site linked yet: attention (5), not "All good"; both operators are fine.
+    assert status.returncode == 5, status.stdout + status.stderr
+    assert "no linked site" in status.stdout
     assert "duka_api: Active" in status.stdout
     assert "expires in 90 days" in status.stdout
 

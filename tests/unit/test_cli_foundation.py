@@ -76,8 +76,8 @@ def test_unexpected_error_is_exit_1_without_traceback_unless_debug(capsys: pytes
 
 
 SECRET_WORDS = ("password", "passwd", "secret", "token", "otp", "captcha", "answer", "pin", "key")
-# Options whose names contain such a word but whose values are not secrets (who supplies the captcha).
-NOT_SECRET = {"--captcha-from"}
+# Options whose names contain such a word but whose values are not secrets (who supplies the captcha, and how).
+NOT_SECRET = {"--captcha-from", "--captcha-command"}  # a program that prints the captcha, not its text
 
 
 def _walk(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

@@ -9,7 +9,7 @@ import pytest
 
 from agent import resources, settings
 from agent.context import Context
-from agent.errors import ConfigError, ConflictError, ExitStatus
+from agent.errors import AlreadyExistsError, ConfigError, ExitStatus
 from agent.workflows.config import init_config
 
 pytestmark = pytest.mark.unit
@@ -25,7 +25,7 @@ def test_example_config_loads_and_is_consistent(agent_home: Path) -> None:
     assert profile.api_username == "mamaapi"
     assert cfg.settings == settings.Settings()
     assert set(cfg.settings.as_dict()) == set(settings.DEFAULT_SETTINGS)
-    with pytest.raises(ConflictError):
+    with pytest.raises(AlreadyExistsError):  # exit 2: 8 means only "in flight"
         init_config(Context.build())
 
 

@@ -43,4 +43,9 @@ def test_status_uses_the_short_code_of_a_profile_whose_key_differs(agent_home: P
     assert report.profile == "600123"
     assert report.exit_status == ExitStatus.VERIFY  # the password is not in the vault yet
     vault.set_current(CredentialRef("600123", "api-operator", "mamaapi"), Secret("Api#12345abc"))
-    assert collect_status(ctx, "duka", check_sites=False).exit_status == ExitStatus.OK
+    report = collect_status(ctx, "duka", check_sites=False)
+    by_id = {c.id: c.status for c in report.checks}
+    # The API operator is fine now; the web operator is unknown and no site is linked: attention, not "All good".
+    assert by_id["operator.api"] == "unknown"  # no setup read it back from the portal
+    assert (by_id["operator.web"], by_id["sites"]) == ("attention", "attention")
+    assert report.exit_status == ExitStatus.VERIFY
