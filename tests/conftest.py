@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,16 @@ def _private_user_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.delenv("MPESA_AGENT_CONFIG", raising=False)
     monkeypatch.delenv("MPESA_AGENT_VAULT", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def _logging_enabled_again() -> Iterator[None]:
+    """The CLI's Ctrl-C path silences logging for the rest of its process (``logging.disable``), which for a test
+    that calls ``main()`` in-process is the rest of the session: undo it after each test."""
+    import logging
+
+    yield
+    logging.disable(logging.NOTSET)
 
 
 @pytest.fixture(autouse=True)
