@@ -1,15 +1,20 @@
-"""``mpesa-agent status`` and ``doctor``: is everything still right?
+"""``mpesa-agent status``, ``doctor`` and the checks of ``sites``: is everything still right?
 
-What it looks at, without logging in to the portal (which would need a captcha and an SMS code):
+Each is a list of checks (``agent.workflows.checks.Check``: ok / attention / problem / unknown, with the evidence
+and the command that fixes it), looked at without logging in to the portal (which would need a captcha and an SMS
+code):
 
-* the vault: which backend holds the credentials, and whether each expected credential is there;
-* each operator of the profile: the status last seen on the portal (from the setup journal), a rotation in
-  flight (a *pending* version), and the password's age against the portal's 90-day expiry;
-* each linked site: authentication, capability, plugin fingerprint (``sites.list_sites``), and whether the plugin's
-  initiator settings equal the vault's API operator (a dry-run push: compared without showing them).
+* the vault: which backend holds the credentials (a locked or missing keyring: a problem, exit 4);
+* the profile ("nothing set up yet" without one) and each operator: its password in the vault and its age against
+  the portal's 90-day expiry, the status last seen on the portal (from the setup journal), "operator unknown" when
+  the profile names none, and a rotation in flight (a *pending* version);
+* each linked site: authentication and capability (``sites.list_sites``), WooCommerce and the M-PESA plugin active,
+  and whether the plugin's initiator settings equal the vault's API operator (a dry-run push: compared without
+  showing them; differing is attention, fixed by ``push``).
 
-``doctor`` adds the go-live checklist for Daraja's 2001 "The initiator information is invalid". The exit status is
-useful in cron: 0 when all is well, 5 when something differs from what it should be, 7 for a site problem.
+``doctor`` adds, per site, HTTPS, permalinks not Plain and the go-live checks (``golive.golive_checks``). Offline,
+what was not looked at is ``unknown``. The exit status is the worst check's (``checks.worst_exit``): 0 all ok, 5
+attention or unknown, 7 a site problem, 4 the keyring.
 """
 
 from __future__ import annotations
