@@ -422,5 +422,5 @@ def doctor_site_checks(ctx: Context, profile: Profile | None, site: Any, *, offl
         )
         return checks
     for finding in golive_checks(ctx, profile.key, url, offline=offline):
-        checks.append(from_finding(finding, prefix=f"{url} "))
+        checks.append(from_finding(finding, url))
     return checks

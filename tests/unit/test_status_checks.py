@@ -181,9 +181,15 @@ def test_doctor_adds_real_checks_to_status(
     status_ids, doctor_ids = set(checks_of(status_out)), set(checks_of(doctor_out))
     assert status_ids < doctor_ids
     assert f"site.https:{shop.url}" in doctor_ids
-    assert any(i.startswith(f"{shop.url} golive.") for i in doctor_ids)
-    assert code != ExitStatus.OK  # offline: the Daraja checks are unknown
     assert json.loads(doctor_out)["doctor"] is True
+    # The sandbox shop's plugin still has Daraja's public sandbox short code: doctor is not "All good" (issue 14).
+    found = checks_of(doctor_out)
+    assert found[f"golive.short-code:{shop.url}"] == "problem"
+    assert found[f"golive.oauth:{shop.url}"] == "unknown"  # offline
+    assert code == ExitStatus.SITE
+    code, out, _ = run(capsys, "doctor", "--offline")
+    assert "174379" in out
+    assert "All good" not in out
 
 
 def test_the_worst_check_decides() -> None:
