@@ -296,6 +296,28 @@ def sites_checks(ctx: Context, *, check: bool = True) -> list[tuple[Any, list[Ch
     return out
 
 
+def _journal_rotation_check(ctx: Context, short_code: str, so_far: list[Check]) -> list[Check]:
+    """A rotation the journal says is in flight (e.g. alternating after the switch: nothing pending in the vault),
+    unless a staged password already said so."""
+    from agent.workflows.rotation.record import start_record
+
+    if any(c.id.startswith("rotation.") for c in so_far):
+        return []
+    start = start_record(ctx.journal(f"rotate-{short_code}"))
+    if start is None:
+        return []
+    operator = "web" if start.get("operator") == "web" else "api"
+    return [
+        Check(
+            f"rotation.{operator}",
+            f"Rotation of {start.get('username', '?')}",
+            "attention",
+            f"a {start.get('strategy', '')} rotation (id {start.get('rotation', '?')}) was started and not finished",
+            "mpesa-agent rotate --resume",
+        )
+    ]
+
+
 def _vault_check(ctx: Context) -> tuple[Check, bool]:
     try:
         vault = ctx.vault
@@ -349,6 +371,7 @@ def collect_status(
             op = operator_status(vault, profile.short_code, kind, username, seen, max_age, now=ctx.now())
             operators.append(op)
             checks.extend(operator_checks(op))
+        checks.extend(_journal_rotation_check(ctx, profile.short_code, checks))
     listed = sites_workflow.list_sites(ctx, check=check_sites)
     health = [_site_health(ctx, site, short_code, profile.key if profile else None, check_sites) for site in listed]
     if not health:

@@ -224,3 +224,16 @@ def test_operator_states_as_checks(agent_home: Path) -> None:
     assert state({API: "Locked"}) == ["problem"]
     assert state({API: "Active"}, days=80) == ["attention"]  # expires in 10 days
     assert state({API: "Active"}, days=91) == ["problem"]  # expired
+
+
+def test_a_rotation_the_journal_says_is_in_flight_is_attention(
+    capsys: pytest.CaptureFixture[str], vault: Vault, agent_home: Path
+) -> None:
+    ctx = set_up(vault)
+    journal = ctx.journal(f"rotate-{SHORT_CODE}")
+    journal.record("rotate", "start", rotation="abc123", operator="api", strategy="alternating", username=API)
+    code, out, _ = run(capsys, "status", "--json")
+    assert code == ExitStatus.VERIFY
+    assert checks_of(out)["rotation.api"] == "attention"
+    journal.record("rotate", "finish")
+    assert "rotation.api" not in checks_of(run(capsys, "status", "--json")[1])
