@@ -100,6 +100,23 @@ def _last_seen(journal: Journal) -> dict[str, str]:
     return seen
 
 
+def _rotated_seen(ctx: Context, short_code: str) -> dict[str, str]:
+    """Operators a finished rotation read back Active on the portal (its last step), from the archived rotation
+    journals, oldest first so the newest wins: after ``rotate --strategy alternating`` the new API operator is known."""
+    from agent.journal import Journal
+
+    seen: dict[str, str] = {}
+    directory = ctx.paths.journal_dir
+    if not directory.is_dir():
+        return seen
+    for path in sorted(directory.glob(f"rotate-{short_code}.*.done.jsonl")):
+        for entry in Journal(path.name.removesuffix(".jsonl"), directory).entries():
+            detail = entry.get("detail") or {}
+            if entry.get("step") == "rotate" and entry.get("event") == "finish" and detail.get("username"):
+                seen[str(detail["username"])] = "Active"
+    return seen
+
+
 def operator_status(
     vault: Vault,
     profile: str,
@@ -355,7 +372,10 @@ def collect_status(
         )
     else:
         checks.append(Check("profile", "Profile", "ok", f"short code {profile.short_code} (profile {profile.key})"))
-        seen = _last_seen(ctx.journal(f"setup-{profile.short_code}"))
+        seen = {
+            **_last_seen(ctx.journal(f"setup-{profile.short_code}")),
+            **_rotated_seen(ctx, profile.short_code),
+        }
         for kind, username in (("web", profile.web_username), ("api", profile.api_username)):
             if not username:
                 checks.append(

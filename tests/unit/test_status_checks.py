@@ -237,3 +237,19 @@ def test_a_rotation_the_journal_says_is_in_flight_is_attention(
     assert checks_of(out)["rotation.api"] == "attention"
     journal.record("rotate", "finish")
     assert "rotation.api" not in checks_of(run(capsys, "status", "--json")[1])
+
+
+def test_an_operator_a_finished_rotation_created_is_known_active(
+    capsys: pytest.CaptureFixture[str], vault: Vault, agent_home: Path
+) -> None:
+    ctx = set_up(vault)
+    # rotate --strategy alternating made mamaapi2 and recorded it in the profile; setup never saw it.
+    ctx.config.set_profile_value(SHORT_CODE, "api_operator.username", "mamaapi2")
+    ctx.config.save()
+    vault.set_current(CredentialRef(SHORT_CODE, "api-operator", "mamaapi2"), Secret(PASSWORD))
+    assert checks_of(run(capsys, "status", "--json")[1])["operator.api"] == "unknown"
+    journal = ctx.journal(f"rotate-{SHORT_CODE}")
+    journal.record("rotate", "start", rotation="abc123", operator="api", strategy="alternating", username=API)
+    journal.record("rotate", "finish", username="mamaapi2")
+    journal.archive()
+    assert checks_of(run(capsys, "status", "--json")[1])["operator.api"] == "ok"
