@@ -103,8 +103,9 @@ def human_input(
     from agent.sandbox.input import INPUT_KINDS
 
     s = ctx.settings
-    captcha_kind = captcha_from or s.captcha_provider
-    codes_kind = codes_from or s.otp_provider
+    # The settings keys named like the flags (captcha_from, codes_from) win over the old names when present.
+    captcha_kind = captcha_from or getattr(s, "captcha_from", None) or s.captcha_provider
+    codes_kind = codes_from or getattr(s, "codes_from", None) or s.otp_provider
     if "browser" in (captcha_kind, codes_kind) and s.headless:
         raise UsageError("The browser input needs a visible browser window.", hint="Add --headed.")
     return make_inputs(

@@ -72,12 +72,12 @@ def worst_exit(checks: Iterable[Check]) -> ExitStatus:
     return min(codes)
 
 
-def from_finding(finding: Any, prefix: str = "") -> Check:
-    """A go-live ``Finding`` (``ok``/``warning``/``problem``/``unknown``) as a check; a go-live problem is the
-    site's plugin's (exit 7)."""
+def from_finding(finding: Any, site_url: str = "") -> Check:
+    """A go-live ``Finding`` (``ok``/``warning``/``problem``/``unknown``) as a check (id ``<finding id>:<site>``); a
+    go-live problem is the site's plugin's (exit 7)."""
     status: CheckStatus = {"ok": "ok", "warning": "attention", "problem": "problem"}.get(finding.status, "unknown")  # type: ignore[assignment]
     return Check(
-        f"{prefix}{finding.id}",
+        f"{finding.id}:{site_url}" if site_url else finding.id,
         finding.title,
         status,
         finding.evidence,

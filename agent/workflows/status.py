@@ -1,15 +1,20 @@
-"""``mpesa-agent status`` and ``doctor``: is everything still right?
+"""``mpesa-agent status``, ``doctor`` and the checks of ``sites``: is everything still right?
 
-What it looks at, without logging in to the portal (which would need a captcha and an SMS code):
+Each is a list of checks (``agent.workflows.checks.Check``: ok / attention / problem / unknown, with the evidence
+and the command that fixes it), looked at without logging in to the portal (which would need a captcha and an SMS
+code):
 
-* the vault: which backend holds the credentials, and whether each expected credential is there;
-* each operator of the profile: the status last seen on the portal (from the setup journal), a rotation in
-  flight (a *pending* version), and the password's age against the portal's 90-day expiry;
-* each linked site: authentication, capability, plugin fingerprint (``sites.list_sites``), and whether the plugin's
-  initiator settings equal the vault's API operator (a dry-run push: compared without showing them).
+* the vault: which backend holds the credentials (a locked or missing keyring: a problem, exit 4);
+* the profile ("nothing set up yet" without one) and each operator: its password in the vault and its age against
+  the portal's 90-day expiry, the status last seen on the portal (from the setup journal), "operator unknown" when
+  the profile names none, and a rotation in flight (a *pending* version);
+* each linked site: authentication and capability (``sites.list_sites``), WooCommerce and the M-PESA plugin active,
+  and whether the plugin's initiator settings equal the vault's API operator (a dry-run push: compared without
+  showing them; differing is attention, fixed by ``push``).
 
-``doctor`` adds the go-live checklist for Daraja's 2001 "The initiator information is invalid". The exit status is
-useful in cron: 0 when all is well, 5 when something differs from what it should be, 7 for a site problem.
+``doctor`` adds, per site, HTTPS, permalinks not Plain and the go-live checks (``golive.golive_checks``). Offline,
+what was not looked at is ``unknown``. The exit status is the worst check's (``checks.worst_exit``): 0 all ok, 5
+attention or unknown, 7 a site problem, 4 the keyring.
 """
 
 from __future__ import annotations
@@ -92,6 +97,23 @@ def _last_seen(journal: Journal) -> dict[str, str]:
             for kind in ("web", "api"):
                 if plan_users.get(kind) and detail.get(kind):
                     seen[plan_users[kind]] = str(detail[kind])
+    return seen
+
+
+def _rotated_seen(ctx: Context, short_code: str) -> dict[str, str]:
+    """Operators a finished rotation read back Active on the portal (its last step), from the archived rotation
+    journals, oldest first so the newest wins: after ``rotate --strategy alternating`` the new API operator is known."""
+    from agent.journal import Journal
+
+    seen: dict[str, str] = {}
+    directory = ctx.paths.journal_dir
+    if not directory.is_dir():
+        return seen
+    for path in sorted(directory.glob(f"rotate-{short_code}.*.done.jsonl")):
+        for entry in Journal(path.name.removesuffix(".jsonl"), directory).entries():
+            detail = entry.get("detail") or {}
+            if entry.get("step") == "rotate" and entry.get("event") == "finish" and detail.get("username"):
+                seen[str(detail["username"])] = "Active"
     return seen
 
 
@@ -291,6 +313,28 @@ def sites_checks(ctx: Context, *, check: bool = True) -> list[tuple[Any, list[Ch
     return out
 
 
+def _journal_rotation_check(ctx: Context, short_code: str, so_far: list[Check]) -> list[Check]:
+    """A rotation the journal says is in flight (e.g. alternating after the switch: nothing pending in the vault),
+    unless a staged password already said so."""
+    from agent.workflows.rotation.record import start_record
+
+    if any(c.id.startswith("rotation.") for c in so_far):
+        return []
+    start = start_record(ctx.journal(f"rotate-{short_code}"))
+    if start is None:
+        return []
+    operator = "web" if start.get("operator") == "web" else "api"
+    return [
+        Check(
+            f"rotation.{operator}",
+            f"Rotation of {start.get('username', '?')}",
+            "attention",
+            f"a {start.get('strategy', '')} rotation (id {start.get('rotation', '?')}) was started and not finished",
+            "mpesa-agent rotate --resume",
+        )
+    ]
+
+
 def _vault_check(ctx: Context) -> tuple[Check, bool]:
     try:
         vault = ctx.vault
@@ -328,7 +372,10 @@ def collect_status(
         )
     else:
         checks.append(Check("profile", "Profile", "ok", f"short code {profile.short_code} (profile {profile.key})"))
-        seen = _last_seen(ctx.journal(f"setup-{profile.short_code}"))
+        seen = {
+            **_last_seen(ctx.journal(f"setup-{profile.short_code}")),
+            **_rotated_seen(ctx, profile.short_code),
+        }
         for kind, username in (("web", profile.web_username), ("api", profile.api_username)):
             if not username:
                 checks.append(
@@ -344,6 +391,7 @@ def collect_status(
             op = operator_status(vault, profile.short_code, kind, username, seen, max_age, now=ctx.now())
             operators.append(op)
             checks.extend(operator_checks(op))
+        checks.extend(_journal_rotation_check(ctx, profile.short_code, checks))
     listed = sites_workflow.list_sites(ctx, check=check_sites)
     health = [_site_health(ctx, site, short_code, profile.key if profile else None, check_sites) for site in listed]
     if not health:
@@ -417,5 +465,5 @@ def doctor_site_checks(ctx: Context, profile: Profile | None, site: Any, *, offl
         )
         return checks
     for finding in golive_checks(ctx, profile.key, url, offline=offline):
-        checks.append(from_finding(finding, prefix=f"{url} "))
+        checks.append(from_finding(finding, url))
     return checks

@@ -90,3 +90,37 @@ def test_setup_without_a_config_file_then_push_and_status(agent_home: Path, sand
     assert "Plan: rotate the API operator firstapi" in rotate.transcript
     again = Session(("status",), [])
     assert again.run() == 0, again.transcript[-4000:]
+
+
+def test_an_unreachable_portal_is_exit_10_with_a_network_message(agent_home: Path, chromium_path: str) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, MPESA_AGENT_VAULT="memory", MPESA_AGENT_ADMIN_PASSWORD="Sandbox#2030")
+    args = ["setup", "--yes", "--portal-url", f"http://127.0.0.1:{port}", "--short-code", "600000"]
+    args += ["--admin-username", "sandboxadmin", "--phone", "254708374149"]
+    args += ["--web-username", "firstweb", "--api-username", "firstapi"]
+    config = agent_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        '[profiles.600000.web_operator]\nfirst_name = "Wanjiku"\nlast_name = "Kamau"\nid_number = "29876543"\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 10, done.stdout + done.stderr
+    assert "Could not reach the portal" in done.stderr
+    assert "ERR_CONNECTION_REFUSED" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Unexpected" not in done.stderr

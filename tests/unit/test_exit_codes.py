@@ -3,6 +3,7 @@ flight"), an unreachable portal or Daraja is 10 with a clear message, Ctrl-C is 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from agent.cli import main
 from agent.errors import ExitStatus
 from agent.golive.daraja import DarajaUnavailableError
 from agent.secret import Secret
-from agent.vault import Vault, open_vault
+from agent.vault import CredentialRef, Vault, open_vault
 from agent.workflows import sites
 from tests.harness.wordpress import SandboxShopServer
 
@@ -127,3 +128,23 @@ def test_unlink_revoke_succeeds_when_the_site_already_deleted_the_password(
     assert "deleted there already" in out
     assert shop.url not in Context.build(vault=vault).config.sites
     assert run(capsys, "sites", "--json")[1].strip() == "[]"
+
+
+def test_rollback_dry_run_renders_for_humans_and_exits_0(
+    capsys: pytest.CaptureFixture[str], vault: Vault, shop: SandboxShopServer, agent_home: Path
+) -> None:
+    from agent.context import Context
+
+    ctx = Context.build(vault=vault)
+    ctx.config.set_profile("600000", {"short_code": "600000", "api_operator": {"username": "mamaapi"}})
+    ctx.config.save()
+    vault.set_current(CredentialRef("600000", "api-operator", "mamaapi"), Secret("Kx7#mQ2$vL9%"))
+    sites.link_site(Context.build(vault=vault), shop.url, "shopadmin", Secret(shop.app_password()))
+    assert sites.push(Context.build(vault=vault), None, None, False).ok
+    code, out, err = run(capsys, "rollback", "--dry-run")
+    assert code == ExitStatus.OK, out + err
+    assert not out.lstrip().startswith("{")  # for people: JSON only with --json
+    assert shop.url in out
+    code, out, _ = run(capsys, "rollback", "--dry-run", "--json")
+    assert code == 0
+    assert json.loads(out)["dry_run"] is True

@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import io
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,13 @@ pytestmark = pytest.mark.unit
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
+
+
+@pytest.fixture(autouse=True)
+def _logging_back() -> Iterator[None]:
+    """Ctrl-C (the --yes test's stop) silences logging for the rest of the process; a test process goes on."""
+    yield
+    logging.disable(logging.NOTSET)
 
 
 @pytest.fixture
