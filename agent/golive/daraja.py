@@ -117,7 +117,7 @@ class DarajaRequestError(DarajaError):
 class DarajaUnavailableError(DarajaError):
     """Daraja was not reachable, timed out, or answered with an outage or rate-limit error. Worth trying later."""
 
-    exit_status = ExitStatus.ERROR
+    exit_status = ExitStatus.NETWORK
     retryable = True
 
 

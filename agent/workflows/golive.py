@@ -9,7 +9,7 @@ path in ``wp_bridge.gateway`` (reached through ``agent.workflows.sites``' public
 1. the profile's API operator (user name, password from the vault) and the linked site;
 2. the consistency rules over the planned settings (``agent.golive.rules``): a problem is exit 5, nothing written;
 3. an OAuth token from the chosen environment with the consumer key and secret (dropped at once, never stored or
-   logged): refused keys are exit 4 with the fix; Daraja unreachable is exit 1 (``DarajaUnavailableError``: "try
+   logged): refused keys are exit 4 with the fix; Daraja unreachable is exit 10 (``DarajaUnavailableError``: "try
    again in a few minutes", nothing changed); then the rules again, now with the verified environment;
 4. (not ``dry_run``) the consumer key, secret and passkey staged in the vault (``daraja_refs``: profile = the short
    code, name = the environment), the rollback snapshot stored, one verified GET-PUT-GET of all the go-live fields
@@ -178,7 +178,7 @@ def go_live(
 ) -> GoLiveResult:
     """Check the Daraja app's settings against Daraja and the profile, then push them with the initiator (see the
     module docstring). Raises ``GoLiveInconsistencyError`` (exit 5), ``DarajaAuthError`` (exit 4), a site error
-    (exit 7) or ``DarajaUnavailableError`` (exit 1); nothing is written unless every check passed."""
+    (exit 7) or ``DarajaUnavailableError`` (exit 10); nothing is written unless every check passed."""
     report = ctx.reporter
     env = check_environment(environment)
     if payment_type not in rules.PAYMENT_TYPES:
