@@ -403,6 +403,8 @@ def run_setup(ctx: Context, plan: SetupPlan) -> SetupResult:
 
     recorder = RecordingReporter(ctx.reporter)
     journal = ctx.journal(f"setup-{plan.profile}")
+    if plan.portal_announcement:
+        recorder.info(plan.portal_announcement)
     with (
         journal.lock(),
         portal_session(portal_options(ctx, plan.portal_url), ctx.require_human(), browser=ctx.browser) as portal,
