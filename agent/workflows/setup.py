@@ -406,6 +406,7 @@ def run_setup(ctx: Context, plan: SetupPlan) -> SetupResult:
     if plan.portal_announcement:
         recorder.info(plan.portal_announcement)
     with (
+        ctx.lock(plan.profile, "setup"),
         journal.lock(),
         portal_session(portal_options(ctx, plan.portal_url), ctx.require_human(), browser=ctx.browser) as portal,
     ):
