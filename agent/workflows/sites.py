@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from agent import __version__
+from agent import __version__, validators
 from agent.context import Context
 from agent.errors import AgentError, ConfigError, ConflictError, ExitStatus, UsageError
 from agent.secret import Secret
@@ -145,12 +145,9 @@ def _link_site(
 ) -> LinkResult:
     report = ctx.reporter
     typed = app_password.reveal() if isinstance(app_password, Secret) else app_password
-    secret = Secret("".join(typed.split()))  # WordPress shows it in chunks ("abcd efgh ..."); it is alphanumeric
-    username = (username or "").strip()
-    if not username:
-        raise UsageError("A WordPress user name is needed to link a site.", hint="Give --username (login or e-mail).")
-    if not secret:
-        raise UsageError("An application password is needed to link a site.")
+    username = validators.validate_wp_username(username or "")
+    # WordPress shows it in chunks ("abcd efgh ..."); it is ASCII letters and digits.
+    secret = Secret(validators.validate_wp_app_password(typed))
     cfg = ctx.config
     normalised = normalize_site_url(url)
     if normalised in cfg.sites and not force:
