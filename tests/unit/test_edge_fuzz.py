@@ -130,7 +130,8 @@ def bad_configs(draw: st.DrawFn) -> bytes:
         )
     try:
         return tomlkit.dumps(data).encode()
-    except Exception:  # a value tomlkit cannot write (e.g. a huge integer): the file is written by hand instead
+    # A value tomlkit cannot write (e.g. a huge integer): the file is written by hand instead.
+    except (ValueError, TypeError, OverflowError, tomlkit.exceptions.TOMLKitError):
         return f"profiles = {data.get('profiles')!r}\n".encode()
 
 
