@@ -202,3 +202,30 @@ def test_ten_concurrent_pushes_on_one_site_serialise_or_refuse_with_exit_8(agent
         assert not list((agent_home / "state" / "locks").glob("*.lock"))
     finally:
         shop.stop()
+
+
+def test_a_push_is_refused_while_a_rotation_is_in_flight(agent_home: Path) -> None:
+    vault = open_vault("memory")
+    ctx = Context.build(vault=vault)
+    ctx.config.set_default_profile("600000")
+    ctx.config.set_profile("600000", {"short_code": "600000", "api_operator": {"username": OPERATOR}})
+    ctx.config.save()
+    vault.set_current(CredentialRef("600000", "api-operator", OPERATOR), Secret("Kx7#mQ2$vL9%"))
+    shop = SandboxShopServer()
+    try:
+        sites.link_site(ctx, shop.url, "shopadmin", Secret(shop.app_password()))
+        ctx = Context.build(vault=vault)
+        journal = ctx.journal("rotate-600000")
+        journal.record("rotate", "start", operator="api", username=OPERATOR, strategy="single")
+        before = shop.sim("GET", "gateway/mpesa")["values"]["initiator"]
+        with pytest.raises(ConflictError) as info:
+            sites.push(ctx)
+        assert info.value.exit_status == ExitStatus.CONFLICT
+        assert "is in flight" in info.value.message
+        assert "rotate --resume" in (info.value.hint or "")
+        assert shop.sim("GET", "gateway/mpesa")["values"]["initiator"] == before != OPERATOR
+        assert sites.push(ctx, dry_run=True).sites[0].ok  # a dry run only reads
+        journal.record("rotate", "finish")
+        assert sites.push(ctx).sites[0].ok
+    finally:
+        shop.stop()
