@@ -350,22 +350,10 @@ def push(
         with ctx.lock(key, "push --dry-run", shared=True):
             return _push(ctx, key, short_code, username, site, dry_run, transport)
     with ctx.lock(key, "push"):
-        _refuse_during_rotation(ctx, short_code)
+        from agent.workflows.rotation.record import refuse_while_in_flight
+
+        refuse_while_in_flight(ctx, short_code, "A push now could put a password into the plugin that it will replace.")
         return _push(ctx, key, short_code, username, site, dry_run, transport)
-
-
-def _refuse_during_rotation(ctx: Context, short_code: str) -> None:
-    """A rotation of this profile that is in flight (even paused) owns the plugin's initiator: no push meanwhile."""
-    from agent.workflows.rotation.record import explain, start_record
-
-    journal = ctx.journal(f"rotate-{short_code}")
-    start = start_record(journal)
-    if start is not None:
-        raise ConflictError(
-            explain(start, journal) + " A push now could put a password into the plugin that the rotation is "
-            "about to replace.",
-            hint="Finish it first: mpesa-agent rotate --resume (or mpesa-agent rotate --abandon), then push.",
-        )
 
 
 def _push(
