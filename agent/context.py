@@ -14,7 +14,7 @@ How it is used::
 The vault is opened on first use (``ctx.vault``), so commands that never need it (``config show``) never touch
 the keyring, and a context copied with ``ctx.replace(...)`` shares the same vault. Workflows read and edit the
 configuration through ``ctx.config`` (one parsed copy per run; edits keep the file's comments) and never call
-``load_config()`` or ``open_vault()`` themselves.
+``load_config()`` or ``open_vault()`` themselves. Commands that write the vault or a site hold ``ctx.lock(...)``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from agent.errors import UsageError
@@ -166,6 +167,18 @@ class Context:
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    def lock(
+        self, profile: str | None, command: str, *, shared: bool = False, wait_s: float | None = None
+    ) -> AbstractContextManager[None]:
+        """The profile's write lock (``agent.locks``) for ``command``: every command that writes the vault or a site
+        holds it; ``shared=True`` (a reader) only waits briefly for a writer. ``profile`` is a short code or a
+        profile key (None: the default profile; no profile at all: one lock for the site commands)."""
+        from agent.locks import profile_lock
+
+        found = self.config.find_profile(profile)
+        name = found.short_code if found else (profile or "sites")
+        return profile_lock(self.paths.state_dir / "locks", name, command, shared=shared, wait_s=wait_s)
 
 
 def _env_paths() -> Paths:

@@ -232,3 +232,53 @@ def validate_name(text: str) -> str:
     if not name[0].isalpha():
         raise ValidationError(f"The name {name!r} must start with a letter, e.g. Wanjiku.")
     return name
+
+
+# -- WordPress credentials (link-site) ---------------------------------------------------------------------------
+
+WP_USERNAME_MAX: Final = 100  # WordPress: user_login is at most 60, an e-mail (also accepted at login) at most 100
+
+
+def validate_wp_username(text: str) -> str:
+    """A WordPress login name or e-mail for HTTP Basic authentication: printable ASCII without ':' (Basic auth
+    carries ``user:password`` in Latin-1, and WordPress's own sanitize_user keeps only ASCII)."""
+    name = (text if isinstance(text, str) else "").strip()
+    if not name:
+        raise ValidationError(
+            "A WordPress user name is needed to link a site.", hint="Give --username (login or e-mail)."
+        )
+    if not name.isascii() or not name.isprintable():
+        bad = next(ch for ch in name if not (ch.isascii() and ch.isprintable()))
+        raise ValidationError(
+            f"The WordPress user name contains {bad!r}, which WordPress does not allow in a login name and HTTP "
+            "authentication cannot carry.",
+            hint="Give the login name shown under Users in WordPress (ASCII letters, digits, _ . - @), or your e-mail.",
+        )
+    if ":" in name:
+        raise ValidationError(
+            "The WordPress user name contains ':', which HTTP authentication cannot carry.",
+            hint="Give the login name shown under Users in WordPress.",
+        )
+    if len(name) > WP_USERNAME_MAX:
+        raise ValidationError(f"The WordPress user name is longer than {WP_USERNAME_MAX} characters.")
+    return name
+
+
+def validate_wp_app_password(text: str) -> str:
+    """A WordPress application password (24 ASCII letters and digits, shown in groups of four; the spaces are
+    dropped): anything not ASCII is refused with the reason. The value itself is never put in the message."""
+    compact = "".join((text if isinstance(text, str) else "").split())
+    if not compact:
+        raise ValidationError("An application password is needed to link a site.")
+    if not compact.isascii():
+        raise ValidationError(
+            "The application password contains a character that is not an ASCII letter or digit; WordPress "
+            "application passwords never do (it was probably not copied from WordPress).",
+            hint="Create one under Users -> Profile -> Application Passwords and copy it exactly.",
+        )
+    if not compact.isprintable():
+        raise ValidationError(
+            "The application password contains a control character; WordPress application passwords never do.",
+            hint="Create one under Users -> Profile -> Application Passwords and copy it exactly.",
+        )
+    return compact

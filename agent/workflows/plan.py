@@ -2,7 +2,9 @@
 
 Inputs come, in order of precedence, from command-line overrides, the user's profile in the configuration file, and
 (when interactive) prompts. With ``interactive=False`` a missing input is a UsageError that names it and where to
-put it. Every value passes the validators of ``agent.validators`` before anything touches the portal.
+put it. Every value passes the validators of ``agent.validators`` before anything touches the portal, and the
+portal address passes ``agent.portal_address`` (the plan carries its ASCII host, and the announcement to make before
+the password is typed when the host is trusted only by the profile).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from agent import resources, validators
 from agent.errors import UsageError
+from agent.portal_address import TRUSTED_KEY, PortalAddress, check_portal_address
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,11 +63,15 @@ class SetupPlan:
     web: OperatorPlan
     api: OperatorPlan
     role_set: str
+    portal_host: str = ""  # the portal's host in ASCII (punycode) form, as checked by agent.portal_address
+    portal_announcement: str = ""  # said before the password is typed (a host trusted only by the profile)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
             "portal_url": self.portal_url,
+            "portal_host": self.portal_host,
+            "portal_trusted_by_profile": bool(self.portal_announcement),
             "admin_username": self.admin_username,
             "web_operator": self.web.as_dict(),
             "api_operator": self.api.as_dict(),
@@ -120,6 +127,7 @@ def build_plan(
     for path, value in (overrides or {}).items():
         if value not in (None, ""):
             _set(merged, path, value)
+    address = check_plan_address(merged, portal_url)  # before asking anything: a refused address ends the run
     for path, (question, example) in FIELDS.items():
         if _get(merged, path) in (None, ""):
             if ask is None:
@@ -129,10 +137,24 @@ def build_plan(
                     f'{path.split(".")[-1]} = "{example}", or run setup interactively.',
                 )
             _set(merged, path, ask(f"{question} (e.g. {example})"))
-    return _validated(merged, portal_url)
+    return _validated(merged, address)
 
 
-def _validated(p: dict[str, Any], portal_url: str) -> SetupPlan:
+def check_plan_address(p: dict[str, Any], portal_url: str) -> PortalAddress:
+    """The portal address checked against the known Safaricom hosts and the profile's ``trusted_portal_hosts``
+    (a PortalAddressError, exit 2, before anything touches a browser)."""
+    trusted = p.get(TRUSTED_KEY) or ()
+    if isinstance(trusted, str):
+        trusted = (trusted,)
+    if not isinstance(trusted, list | tuple):
+        raise UsageError(
+            f"The key '{TRUSTED_KEY}' in the profile must be a list of host names, not {type(trusted).__name__}.",
+            hint=f'Write it as {TRUSTED_KEY} = ["portal.example.co.ke"] in the profile in the configuration file.',
+        )
+    return check_portal_address(portal_url, trusted_hosts=tuple(str(h) for h in trusted))
+
+
+def _validated(p: dict[str, Any], address: PortalAddress) -> SetupPlan:
     defaults = resources.load_toml("roles.toml")["defaults"]
     short_code = validators.validate_short_code(str(p["short_code"]))
     admin = validators.validate_username(str(p["admin_username"]))
@@ -155,11 +177,13 @@ def _validated(p: dict[str, Any], portal_url: str) -> SetupPlan:
     return SetupPlan(
         profile=short_code,
         organization_name=str(p.get("organization_name") or ""),
-        portal_url=portal_url,
+        portal_url=address.url,
         admin_username=admin,
         web=OperatorPlan("web", web_user, web_roles(), str(defaults["rule_profile"]), web_kyc),
         api=OperatorPlan("api", api_user, tuple(sets[set_name]["roles"]), str(defaults["rule_profile"]), api_kyc),
         role_set=set_name,
+        portal_host=address.host,
+        portal_announcement=address.announcement,
     )
 
 

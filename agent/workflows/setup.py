@@ -9,7 +9,9 @@ Steps (journal ``setup-<short code>``, no secrets in it):
    ambiguous submit (error page or dropped response after Submit) is reconciled by searching the grid.
 3. ``web-activation``: first login as the web operator with the user name and temporary password from its SMS,
    forced change to a generated password (staged as *pending* in the vault before the portal sees it, promoted when
-   the portal shows the operator Active), two security questions with generated answers (in the vault).
+   the portal shows the operator Active), two security questions with generated answers (staged in the vault, like
+   the password, before the portal sees them; promoted after; on a re-run a staged set is promoted when the
+   operator is Active, dropped when the change never happened).
 4. ``api-password``: as the web operator (the Business Administrator cannot), Set Password on the API operator to
    a generated password (staged, then promoted once the operator is Active).
 5. ``verify``: read both operators back from the grid: status, roles, channel.
@@ -51,7 +53,13 @@ SETUP = Workflow(
         StepSpec("api-operator", ("api-operator:before-submit", "api-operator:after-submit", "api-operator:done")),
         StepSpec(
             "web-activation",
-            ("web-activation:sms-read", "web-activation:after-change", "web-activation:done"),
+            (
+                "web-activation:sms-read",
+                "web-activation:answers-staged",
+                "web-activation:after-change",
+                "web-activation:answers-promoted",
+                "web-activation:done",
+            ),
         ),
         StepSpec("api-password", ("api-password:staged", "api-password:after-set", "api-password:done")),
         StepSpec("verify"),
@@ -226,7 +234,11 @@ class SetupRun:
     def _activate_web(self, row: OperatorRow) -> OperatorRow:
         plan, ref = self.plan.web, self.refs["web"]
         pending = self.vault.get(ref, "pending")
+        security = self.refs["web-security"]
         if row.status == ACTIVE:
+            if self.vault.get(security, "pending") is not None:
+                # The change took with the staged answers: keep them (the questions are unknown then).
+                self.vault.promote(security)
             if pending is not None:
                 # The change was submitted and took: the pending password is the one the portal has.
                 self.vault.promote(ref)
@@ -247,6 +259,7 @@ class SetupRun:
         if pending is not None:
             # The last run staged a password but the portal still shows Pending Active: it never took.
             self.vault.discard_pending(ref)
+        self.vault.discard_pending(security)  # answers staged for a change that never happened
         creds = self.portal.human.sms_credentials("the new web operator's first login", plan.kyc.msisdn, plan.username)
         if creds.username.lower() != plan.username.lower():
             raise UsageError(f"The SMS is for {creds.username}, not for {plan.username}.")
@@ -259,24 +272,15 @@ class SetupRun:
         new = passwords.generate_password()
         answers = (passwords.generate_security_answer(), passwords.generate_security_answer())
         self.vault.stage(ref, new, note="first-login password, submitted to the portal")
+        self.vault.stage(security, _answers_record(answers), note="security answers, submitted to the portal")
+        self.steps.checkpoint("web-activation:answers-staged")
         self.steps.intent("web-activation", username=plan.username)
         questions = self.portal.first_login_change(creds.password, new, answers)
         self.steps.checkpoint("web-activation:after-change")
         self.vault.promote(ref)
-        self.vault.set_current(
-            self.refs["web-security"],
-            Secret(
-                json.dumps(
-                    {
-                        "question_1": questions[0],
-                        "answer_1": answers[0].reveal(),
-                        "question_2": questions[1],
-                        "answer_2": answers[1].reveal(),
-                    }
-                )
-            ),
-            note="security questions",
-        )
+        self.vault.promote(security)
+        self.steps.checkpoint("web-activation:answers-promoted")
+        self.vault.set_current(security, _answers_record(answers, questions), note="security questions")
         self.steps.done("web-activation", "password changed; security questions set", username=plan.username)
         self.steps.checkpoint("web-activation:done")
         return dataclasses.replace(row, status=ACTIVE)
@@ -351,6 +355,20 @@ class SetupRun:
         return web, api
 
 
+def _answers_record(answers: tuple[Secret, Secret], questions: tuple[str, ...] | list[str] | None = None) -> Secret:
+    """The web operator's security answers as one vault value (the questions are None until the portal named them)."""
+    return Secret(
+        json.dumps(
+            {
+                "question_1": questions[0] if questions else None,
+                "answer_1": answers[0].reveal(),
+                "question_2": questions[1] if questions else None,
+                "answer_2": answers[1].reveal(),
+            }
+        )
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class SetupRequest:
     """Everything ``mpesa-agent setup`` was asked to do (no secrets). Settings such as ``ui`` and ``headless`` are
@@ -403,7 +421,10 @@ def run_setup(ctx: Context, plan: SetupPlan) -> SetupResult:
 
     recorder = RecordingReporter(ctx.reporter)
     journal = ctx.journal(f"setup-{plan.profile}")
+    if plan.portal_announcement:
+        recorder.info(plan.portal_announcement)
     with (
+        ctx.lock(plan.profile, "setup"),
         journal.lock(),
         portal_session(portal_options(ctx, plan.portal_url), ctx.require_human(), browser=ctx.browser) as portal,
     ):

@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from agent import __version__
+from agent import __version__, validators
 from agent.context import Context
 from agent.errors import AgentError, ConfigError, ConflictError, ExitStatus, UsageError
 from agent.secret import Secret
@@ -136,7 +136,7 @@ def link_site(
     Nothing is stored unless the password works, the user may manage WooCommerce and the M-PESA plugin is one the
     agent supports. Re-linking a linked site needs ``force=True`` (ConflictError otherwise).
     """
-    with site_errors():
+    with ctx.lock(None, "link-site"), site_errors():
         return _link_site(ctx, url, username, app_password, force=force, transport=transport)
 
 
@@ -145,12 +145,9 @@ def _link_site(
 ) -> LinkResult:
     report = ctx.reporter
     typed = app_password.reveal() if isinstance(app_password, Secret) else app_password
-    secret = Secret("".join(typed.split()))  # WordPress shows it in chunks ("abcd efgh ..."); it is alphanumeric
-    username = (username or "").strip()
-    if not username:
-        raise UsageError("A WordPress user name is needed to link a site.", hint="Give --username (login or e-mail).")
-    if not secret:
-        raise UsageError("An application password is needed to link a site.")
+    username = validators.validate_wp_username(username or "")
+    # WordPress shows it in chunks ("abcd efgh ..."); it is ASCII letters and digits.
+    secret = Secret(validators.validate_wp_app_password(typed))
     cfg = ctx.config
     normalised = normalize_site_url(url)
     if normalised in cfg.sites and not force:
@@ -219,6 +216,11 @@ def _link_site(
 def unlink_site(ctx: Context, url: str, revoke: bool = False, *, transport: Transport | None = None) -> UnlinkResult:
     """Forget a site: the link, its application password and snapshot in the vault; ``revoke`` also deletes the
     application password on the site first (if that fails, nothing is forgotten, so it can be retried)."""
+    with ctx.lock(None, "unlink-site"):
+        return _unlink_site(ctx, url, revoke, transport=transport)
+
+
+def _unlink_site(ctx: Context, url: str, revoke: bool, *, transport: Transport | None) -> UnlinkResult:
     cfg = ctx.config
     vault = ctx.vault
     normalised = normalize_site_url(url)
@@ -269,7 +271,13 @@ def _site_status(link: SiteLink, vault: Vault, transport: Transport | None) -> S
 
 
 def list_sites(ctx: Context, *, check: bool = True, transport: Transport | None = None) -> list[SiteStatus]:
-    """The linked sites; with ``check``, each one's health (users/me + introspect: two requests per site)."""
+    """The linked sites; with ``check``, each one's health (users/me + introspect: two requests per site). A reader:
+    waits briefly while a command writes."""
+    with ctx.lock(None, "sites", shared=True):
+        return _list_sites(ctx, check=check, transport=transport)
+
+
+def _list_sites(ctx: Context, *, check: bool, transport: Transport | None) -> list[SiteStatus]:
     links = linked_sites(ctx)
     if not check:
         return [SiteStatus(link, checked=False, ok=True) for link in links]
@@ -337,8 +345,27 @@ def push(
     One site (``site`` given, or only one linked): its error is raised as is. Several: every site is tried and the
     report says which failed (``exit_status``: the first failure's).
     """
-    report = ctx.reporter
     key, short_code, username = _api_operator(ctx, profile)
+    if dry_run:
+        with ctx.lock(key, "push --dry-run", shared=True):
+            return _push(ctx, key, short_code, username, site, dry_run, transport)
+    with ctx.lock(key, "push"):
+        from agent.workflows.rotation.record import refuse_while_in_flight
+
+        refuse_while_in_flight(ctx, short_code, "A push now could put a password into the plugin that it will replace.")
+        return _push(ctx, key, short_code, username, site, dry_run, transport)
+
+
+def _push(
+    ctx: Context,
+    key: str,
+    short_code: str,
+    username: str,
+    site: str | None,
+    dry_run: bool,
+    transport: Transport | None,
+) -> PushReport:
+    report = ctx.reporter
     links = [_linked(ctx, site)] if site else linked_sites(ctx)
     if not links:
         raise UsageError("No site is linked yet.", hint="Link your shop first: mpesa-agent link-site https://your.shop")
@@ -370,6 +397,11 @@ def rollback_push(
     ctx: Context, site: str, *, transport: Transport | None = None, dry_run: bool = False
 ) -> dict[str, Any]:
     """Put back the gateway settings the last push changed on ``site`` (from the snapshot in the vault)."""
+    with ctx.lock(None, "rollback --dry-run" if dry_run else "rollback", shared=dry_run):
+        return _rollback_push(ctx, site, transport=transport, dry_run=dry_run)
+
+
+def _rollback_push(ctx: Context, site: str, *, transport: Transport | None, dry_run: bool) -> dict[str, Any]:
     link = _linked(ctx, site)
     stored = ctx.vault.require(snapshot_ref(link.url))
     with site_errors():
@@ -385,6 +417,11 @@ def rollback_push(
 def rotate_site_credentials(ctx: Context, url: str, *, transport: Transport | None = None) -> RotationResult:
     """Replace the site's application password: create a new one (with the current), stage it in the vault, check
     it by introspection, promote it, then revoke the old one on the site (a failure there is reported, not fatal)."""
+    with ctx.lock(None, "rotate --site-credentials"):
+        return _rotate_site_credentials(ctx, url, transport=transport)
+
+
+def _rotate_site_credentials(ctx: Context, url: str, *, transport: Transport | None) -> RotationResult:
     link = _linked(ctx, url)
     vault = ctx.vault
     ref = app_password_ref(link.url)

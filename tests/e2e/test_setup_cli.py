@@ -85,6 +85,24 @@ def assert_converged(sandbox: RunningSandbox) -> None:
         assert current is not None, user
         assert vault_secret(kind, user, "pending") is None, user
         assert portal_accepts(sandbox, user, current), f"the vault's password of {user} is not the portal's"
+    assert_answers_kept(sandbox)
+
+
+def assert_answers_kept(sandbox: RunningSandbox) -> None:
+    """Every security answer the portal accepted for the web operator is in the vault (no pending left over)."""
+    import json
+
+    from agent.sandbox.portal.passwords import verify_secret
+
+    stored = vault_secret("web-security", "duka_web")
+    assert stored is not None, "the web operator's security answers are not in the vault"
+    assert vault_secret("web-security", "duka_web", "pending") is None
+    record = json.loads(stored.reveal())
+    (op,) = [op for op in sandbox.state.all_operators() if op.username == "duka_web"]
+    assert len(op.security_questions) == 2
+    for index, (_question, answer_hash) in enumerate(op.security_questions, start=1):
+        answer = str(record[f"answer_{index}"])
+        assert verify_secret(answer.strip().casefold(), answer_hash), f"answer {index} is not the portal's"
 
 
 def test_setup_non_interactive_with_the_password_on_stdin(configured: Path, sandbox: RunningSandbox) -> None:

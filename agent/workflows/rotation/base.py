@@ -63,6 +63,8 @@ class Rotation:
             from agent.workflows.setup import portal_options
 
             options = portal_options(self.ctx, self.plan.portal_url)
+            if self.plan.portal_announcement:
+                self.ctx.reporter.info(self.plan.portal_announcement)
             self._portal = self.stack.enter_context(portal_session(options, self.ctx.require_human()))
         return self._portal
 

@@ -121,6 +121,18 @@ def touched(journal: Journal) -> bool:
     return any(submitted(journal, step) or journal.is_done(step) for step in CHANGES)
 
 
+def refuse_while_in_flight(ctx: Context, short_code: str, why: str) -> None:
+    """ConflictError (exit 8) when a rotation of ``short_code`` is in flight, even paused (``push`` uses it: the
+    rotation owns the plugin's initiator until it ends)."""
+    journal = ctx.journal(f"rotate-{short_code}")
+    start = start_record(journal)
+    if start is not None:
+        raise ConflictError(
+            f"{explain(start, journal)} {why}",
+            hint="Finish it first: mpesa-agent rotate --resume (or mpesa-agent rotate --abandon), then push.",
+        )
+
+
 def explain(start: dict[str, Any], journal: Journal) -> str:
     steps = journal.steps()
     done = [s for s, e in steps.items() if e == "done" and s != "rotate"]

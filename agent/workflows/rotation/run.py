@@ -49,7 +49,7 @@ def run_rotation(ctx: Context, request: RotateRequest) -> RotateResult:
     threshold = parse_age(request.if_older_than) if request.if_older_than is not None else None
     target = load_target(ctx, request.profile, request.portal_url)
     journal = ctx.journal(f"rotate-{target.short_code}")
-    with journal.lock():
+    with ctx.lock(target.short_code, "rotate"), journal.lock():
         start = start_record(journal)
         if request.abandon:
             return abandon(ctx, target, start, journal)

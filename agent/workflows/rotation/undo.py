@@ -122,6 +122,11 @@ def rollback(
     on the portal. During an ``alternating`` rotation whose old operator is not closed yet, the plugin goes back to
     the old operator, the configuration names it again, and the rotation ends (the new operator stays, unused).
     """
+    with ctx.lock(profile, "rollback --dry-run" if dry_run else "rollback", shared=dry_run):
+        return _rollback(ctx, profile, site, dry_run=dry_run)
+
+
+def _rollback(ctx: Context, profile: str | None, site: str | None, *, dry_run: bool) -> RollbackResult:
     found = ctx.find_profile(profile)
     key = found.key if found else (profile or "")
     short = found.short_code if found else key
