@@ -177,6 +177,41 @@ def go_live(
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> GoLiveResult:
     """Check the Daraja app's settings against Daraja and the profile, then push them with the initiator (see the
+    module docstring), holding the profile's write lock (a dry run only waits for a writer). Raises
+    ``GoLiveInconsistencyError`` (exit 5), ``DarajaAuthError`` (exit 4), a site error (exit 7),
+    ``DarajaUnavailableError`` (exit 10) or ``ConflictError`` (exit 8, another command is writing); nothing is
+    written unless every check passed."""
+    with ctx.lock(profile, "go-live --dry-run" if dry_run else "go-live", shared=dry_run):
+        return _go_live(
+            ctx,
+            keys,
+            environment=environment,
+            payment_type=payment_type,
+            profile=profile,
+            site=site,
+            short_code=short_code,
+            store_number=store_number,
+            dry_run=dry_run,
+            transport=transport,
+            timeout=timeout,
+        )
+
+
+def _go_live(
+    ctx: Context,
+    keys: DarajaKeys,
+    *,
+    environment: str,
+    payment_type: PaymentType,
+    profile: str | None = None,
+    site: str | None = None,
+    short_code: str | None = None,
+    store_number: str | None = None,
+    dry_run: bool = False,
+    transport: Transport | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+) -> GoLiveResult:
+    """Check the Daraja app's settings against Daraja and the profile, then push them with the initiator (see the
     module docstring). Raises ``GoLiveInconsistencyError`` (exit 5), ``DarajaAuthError`` (exit 4), a site error
     (exit 7) or ``DarajaUnavailableError`` (exit 10); nothing is written unless every check passed."""
     report = ctx.reporter
