@@ -62,7 +62,8 @@ def _setup_logging(debug: bool) -> None:
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     # Third-party debug output can carry request bodies; keep it at INFO even with --debug.
     for noisy in ("urllib3", "asyncio", "PIL", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
+        # Without --debug their warnings (e.g. urllib3's "Retrying ...") are noise beside the agent's own message.
+        logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.ERROR)
 
 
 @click.group(epilog=PLANNED, context_settings={"help_option_names": ["-h", "--help"]})
@@ -1031,14 +1032,14 @@ def portal_check(
 @cli.command()
 @click.option(
     "--port",
-    type=int,
+    type=click.IntRange(0, 65535),
     default=sandbox_runner.DEFAULT_PORTAL_PORT,
     show_default=True,
     help="Portal port on 127.0.0.1 (0 = a free one).",
 )
 @click.option(
     "--shop-port",
-    type=int,
+    type=click.IntRange(0, 65535),
     default=sandbox_runner.DEFAULT_SHOP_PORT,
     show_default=True,
     help="Shop port on 127.0.0.1 (0 = a free one).",

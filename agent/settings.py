@@ -115,6 +115,12 @@ class Settings:
         """Settings from a ``[settings]`` table; an unknown key or a wrong type is a ConfigError naming it."""
         known = {f.name: f for f in dataclasses.fields(cls)}
         values: dict[str, Any] = {}
+        # The names of the command-line flags (captcha_from, codes_from, codes_command) are read as well as the
+        # older names; when a file has both, the flag-like name wins.
+        table = dict(table)
+        for new, old in FLAG_NAMES.items():
+            if new in table:
+                table[old] = table.pop(new)
         for key, value in table.items():
             if key not in known:
                 raise ConfigError(
@@ -140,6 +146,12 @@ class Settings:
 
 
 _COMMAND_KEYS = frozenset({"otp_command", "captcha_command"})
+#: Settings keys named like the flags -> the field they set.
+FLAG_NAMES: dict[str, str] = {
+    "captcha_from": "captcha_provider",
+    "codes_from": "otp_provider",
+    "codes_command": "otp_command",
+}
 DEFAULT_SETTINGS: dict[str, Any] = Settings().as_dict()
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", float: "a number", dict: "a table"}
@@ -332,7 +344,7 @@ def _refuse_secrets(data: Any, pattern: Any, where: str = "") -> None:
 
 # Non-secret settings whose names happen to match the secret pattern.
 _ALLOWED_SECRETISH_KEYS = frozenset(
-    {"captcha_provider", "otp_provider", "otp_command", "captcha_command", "password_max_age_days"}
+    {"captcha_provider", "otp_provider", "otp_command", "captcha_command", "password_max_age_days", "codes_command"}
 )
 
 

@@ -36,7 +36,9 @@ class WPBridgeError(Exception):
 
 
 class InvalidSiteURLError(WPBridgeError):
-    """The site address is not a usable http(s) URL."""
+    """The site address is not a usable http(s) URL (bad input: the agent exits 2, not 7)."""
+
+    kind = "usage"
 
     default_hint = "Give the shop's address as shown in the browser, e.g. https://shop.example"
 

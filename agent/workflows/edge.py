@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from agent.errors import AgentError, AuthError, SiteError, VerificationError
+from agent.errors import AgentError, AuthError, SiteError, UsageError, VerificationError
 from wp_bridge.errors import WPBridgeError
 
-_BY_KIND: dict[str, type[AgentError]] = {"auth": AuthError, "verify": VerificationError}
+_BY_KIND: dict[str, type[AgentError]] = {"auth": AuthError, "verify": VerificationError, "usage": UsageError}
 
 
 def from_wp(exc: WPBridgeError) -> AgentError:

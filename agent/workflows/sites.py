@@ -22,7 +22,7 @@ from typing import Any
 
 from agent import __version__, validators
 from agent.context import Context
-from agent.errors import AgentError, ConfigError, ConflictError, ExitStatus, UsageError
+from agent.errors import AgentError, AlreadyExistsError, ConfigError, ExitStatus, UsageError
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault
 from agent.workflows.edge import from_wp, site_errors
@@ -89,8 +89,8 @@ def client_for(link: SiteLink, vault: Vault, *, transport: Transport | None = No
     )
 
 
-def _already_linked(url: str) -> ConflictError:
-    return ConflictError(
+def _already_linked(url: str) -> AlreadyExistsError:
+    return AlreadyExistsError(
         f"{url} is linked already; nothing was changed.",
         hint=f"Use --force to replace the link, or 'mpesa-agent unlink-site {url}' first.",
     )
@@ -134,7 +134,7 @@ def link_site(
     """Link a site non-interactively: discover, verify the application password and the plugin, then store.
 
     Nothing is stored unless the password works, the user may manage WooCommerce and the M-PESA plugin is one the
-    agent supports. Re-linking a linked site needs ``force=True`` (ConflictError otherwise).
+    agent supports. Re-linking a linked site needs ``force=True`` (AlreadyExistsError, exit 2, otherwise).
     """
     with ctx.lock(None, "link-site"), site_errors():
         return _link_site(ctx, url, username, app_password, force=force, transport=transport)

@@ -348,7 +348,13 @@ def collect_status(
     ctx: Context, profile_name: str | None = None, *, check_sites: bool = True, doctor: bool = False
 ) -> StatusReport:
     """What ``status`` shows (see the module docstring); ``profile_name`` None: the default profile. ``doctor``
-    adds the go-live checks of every linked site, HTTPS and permalinks."""
+    adds the go-live checks of every linked site, HTTPS and permalinks. A command writing the profile is waited
+    for briefly (a reader's lock), so status never reads a half-written vault item."""
+    with ctx.lock(profile_name, "doctor" if doctor else "status", shared=True):
+        return _collect_status(ctx, profile_name, check_sites=check_sites, doctor=doctor)
+
+
+def _collect_status(ctx: Context, profile_name: str | None, *, check_sites: bool, doctor: bool) -> StatusReport:
     from agent.workflows import sites as sites_workflow
 
     vault_check, vault_ok = _vault_check(ctx)

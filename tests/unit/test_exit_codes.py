@@ -148,3 +148,17 @@ def test_rollback_dry_run_renders_for_humans_and_exits_0(
     code, out, _ = run(capsys, "rollback", "--dry-run", "--json")
     assert code == 0
     assert json.loads(out)["dry_run"] is True
+
+
+@pytest.mark.parametrize("url", ["htp://shop.example", "ftp://shop.example", "user:pw@shop.example", "https://"])
+def test_a_malformed_site_address_is_bad_input_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    import io
+
+    monkeypatch.setenv("MPESA_AGENT_VAULT", "memory")
+    monkeypatch.setattr("sys.stdin", io.StringIO("abcd efgh ijkl mnop qrst uvwx\n"))
+    code, _out, err = run(capsys, "link-site", url, "--username", "shopadmin", "--password-stdin")
+    assert code == ExitStatus.USAGE, err
+    assert err.startswith("Error: "), err
+    assert "Traceback" not in err

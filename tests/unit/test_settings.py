@@ -144,3 +144,12 @@ def test_site_urls_that_look_like_secret_words_are_fine(agent_home: Path) -> Non
     cfg.set_site("https://tokenshop.example", {"username": "admin"})
     cfg.save()
     assert set(settings.load_config().sites) == {"https://passionfruit.co.ke", "https://tokenshop.example"}
+
+
+def test_settings_named_like_the_flags_are_read_and_win() -> None:
+    from agent.settings import Settings
+
+    s = Settings.from_table({"captcha_from": "command", "codes_from": "command", "codes_command": ["sms", "--latest"]})
+    assert (s.captcha_provider, s.otp_provider, s.otp_command) == ("command", "command", ("sms", "--latest"))
+    both = Settings.from_table({"otp_provider": "prompt", "codes_from": "sandbox"})
+    assert both.otp_provider == "sandbox"

@@ -10,7 +10,7 @@ import pytest
 
 from agent import settings
 from agent.context import Context
-from agent.errors import AuthError, ConflictError, ExitStatus, SiteError, UsageError, VerificationError
+from agent.errors import AlreadyExistsError, AuthError, ExitStatus, SiteError, UsageError, VerificationError
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault, open_vault
 from agent.workflows import sites
@@ -92,7 +92,7 @@ def test_link_stores_secret_in_vault_and_link_in_config(ctx: Context, shop: Sand
 
 def test_relinking_needs_force(ctx: Context, shop: SandboxShopServer, vault: Vault) -> None:
     link(ctx, shop)
-    with pytest.raises(ConflictError) as caught:
+    with pytest.raises(AlreadyExistsError) as caught:
         link(ctx, shop)
     assert "--force" in (caught.value.hint or "")
     again = link(ctx, shop, force=True)
