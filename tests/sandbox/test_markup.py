@@ -228,3 +228,25 @@ def test_checkbox_aria_and_unnamed_together_give_unnamed_aria_boxes() -> None:
     spans = with_role(html, "checkbox")
     assert len(spans) == 2
     assert all("aria-labelledby" not in a and "aria-label" not in a for a in spans)
+
+
+# -------------------------------------------------------------------------------------------------------------
+# both skins: the captcha image
+
+
+LOGIN_PAGE = {"classic": "/orglogin.action", "current": "/orgportal/v1/view/login"}
+
+
+def _images(html: str) -> list[dict[str, str]]:
+    return [a for tag, a in elements(html) if tag == "img" and re.search("verif|captcha", a.get("src", ""), re.I)]
+
+
+@pytest.mark.parametrize("skin", ["classic", "current"])
+def test_captcha_unnamed_leaves_the_captcha_image_without_a_name(skin: str) -> None:
+    path = LOGIN_PAGE[skin]
+    default = _images(browser("default", skin).http.get(path).get_data(as_text=True))
+    assert [a.get("alt") for a in default] == ["Verification code image"]
+    html = browser("captcha-unnamed", skin).http.get(path).get_data(as_text=True)
+    images = _images(html)
+    assert len(images) == 1
+    assert not {"alt", "aria-label", "aria-labelledby", "title"} & set(images[0])
