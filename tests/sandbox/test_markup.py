@@ -352,3 +352,9 @@ def test_non_default_pages_name_their_markup_for_the_script() -> None:
     assert 'data-markup="confirm,inpage"' in browser("inpage,confirm").http.get("/orglogin.action").get_data(
         as_text=True
     )
+
+
+def test_rewritten_buttons_keep_a_role_they_already_have() -> None:
+    home = _home(logged_in("buttons-link"))
+    assert re.search(r'<a role="menuitem" tabindex="0" data-button-type="button" class="menu-top"[^>]*>Search<', home)
+    assert 'role="button" role=' not in home

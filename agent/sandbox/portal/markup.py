@@ -173,7 +173,8 @@ def rewrite_buttons(html: str, kind: str) -> str:
             value = next((v for v in found.group(2, 3, 4) if v is not None), None)
             attrs[name] = value
         disabled = "disabled" in attrs
-        out: list[str] = ['role="button"', f'tabindex="{-1 if disabled else 0}"']
+        role = attrs.pop("role", None) or "button"  # a <button role=menuitem> keeps its role
+        out: list[str] = [f'role="{_quoted(role)}"', f'tabindex="{-1 if disabled else 0}"']
         out.append(f'data-button-type="{_quoted(attrs.pop("type", None) or "submit")}"')
         for source, target in (
             ("name", "data-button-name"),
