@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from agent.sandbox.portal.app import create_app
+from agent.sandbox.portal.client import SandboxControl, SandboxControlError
 from agent.sandbox.portal.markup import MARKUP_MODES, Markup, parse_markup
 from agent.sandbox.portal.state import PortalState
 from tests.sandbox.portal_http import PortalBrowser, page_text
@@ -420,3 +421,13 @@ def test_current_script_axes_are_named_on_the_app_shell(markup: str) -> None:
     assert spec is not None
     assert markup in spec.group(1).split(",") or markup == "hard"
     assert "data-markup" not in current("default").http.get("/").get_data(as_text=True)
+
+
+def test_the_control_client_switches_a_running_sandbox(sim: SandboxControl) -> None:
+    assert sim.markup() == "default"
+    assert sim.markup("grid-div, icons") == "grid-div,icons"
+    assert sim.markup() == "grid-div,icons"
+    sim.reset()
+    assert sim.markup() == "grid-div,icons"  # the markup is the portal's build, not its state
+    with pytest.raises(SandboxControlError, match="toasts"):
+        sim.markup("toasts")
