@@ -1045,9 +1045,16 @@ def portal_check(
     help="Shop port on 127.0.0.1 (0 = a free one).",
 )
 @click.option("--ui", type=click.Choice(["classic", "current"]), default="classic", help="Portal generation.")
-def sandbox(port: int, shop_port: int, ui: str) -> None:
+@click.option(
+    "--markup",
+    default="default",
+    show_default=True,
+    help="How the portal's pages are built (same screens and labels): default, hard, or axes such as "
+    "grid-div,checkbox-unnamed,frames-2 (an unknown one lists them).",
+)
+def sandbox(port: int, shop_port: int, ui: str, markup: str) -> None:
     """Run the sandbox portal and shop on this computer to try the agent by hand (Ctrl-C stops them)."""
-    running = sandbox_runner.start(ui=ui, mode="demo", portal_port=port, shop_port=shop_port)
+    running = sandbox_runner.start(ui=ui, mode="demo", portal_port=port, shop_port=shop_port, markup=markup)
     try:
         for line in sandbox_runner.banner(running, ui=ui):
             click.echo(line)

@@ -204,11 +204,24 @@ def _listen(what: str, port: int, flag: str, serve: Callable[[], T]) -> T:
         ) from None
 
 
-def start(*, ui: str = "classic", mode: Mode = "demo", portal_port: int = 0, shop_port: int = 0) -> Sandbox:
-    """Start the portal (skin ``ui``), the mock Daraja and the shop on loopback; port 0 = a free port. Raises
-    UsageError (exit 2) for a port out of range, the same port twice, or a port that is taken or not allowed."""
+def start(
+    *, ui: str = "classic", mode: Mode = "demo", portal_port: int = 0, shop_port: int = 0, markup: str = "default"
+) -> Sandbox:
+    """Start the portal (skin ``ui``, page structure ``markup``: see ``agent.sandbox.portal.markup``), the mock
+    Daraja and the shop on loopback; port 0 = a free port. Raises UsageError (exit 2) for a port out of range, the
+    same port twice, a port that is taken or not allowed, or a markup the skin does not have."""
     from agent.sandbox.daraja.server import start_daraja
+    from agent.sandbox.portal.markup import MARKUP_MODES, parse_markup
     from agent.sandbox.portal.server import start_sandbox
+
+    try:
+        layout = parse_markup(markup, skin=ui)
+    except ValueError as exc:
+        raise UsageError(
+            f"The sandbox cannot render markup {markup!r}: {exc}.",
+            hint=f"Give --markup default, hard, or some of those axes separated by commas (the {ui} skin has "
+            f"{len(MARKUP_MODES.get(ui, ()))}).",
+        ) from None
 
     check_port(portal_port, PORTAL_PORT_FLAG)
     check_port(shop_port, SHOP_PORT_FLAG)
@@ -219,7 +232,10 @@ def start(*, ui: str = "classic", mode: Mode = "demo", portal_port: int = 0, sho
             f"{SHOP_PORT_FLAG} {DEFAULT_SHOP_PORT}",
         )
     portal = _listen(
-        "portal", portal_port, PORTAL_PORT_FLAG, lambda: start_sandbox(port=portal_port, mode=mode, skin=ui)
+        "portal",
+        portal_port,
+        PORTAL_PORT_FLAG,
+        lambda: start_sandbox(port=portal_port, mode=mode, skin=ui, markup=layout),
     )
     try:
         daraja = start_daraja(port=0, mode=mode, portal_state=portal.state)
