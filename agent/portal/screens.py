@@ -17,6 +17,7 @@ from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agent.errors import PortalChangedError
+from agent.portal import locate
 from agent.portal.browser import BrowserOptions, BrowserSession
 from agent.portal.pagemap import Element, PageMap, Scope
 from agent.secret import Secret
@@ -73,7 +74,22 @@ class Screen:
         return self.map.element(self.section, key)
 
     def loc(self, key: str) -> Locator:
-        return self.element(key).locate(self.scope())
+        """The element ``key`` in the frame that shows it now (any frame, any depth), else in this screen's scope."""
+        element = self.element(key)
+        found = locate.visible_now(self.page, element, self.in_work_area)
+        return found if found is not None else element.locate(self.scope())
+
+    def wait_for(self, key: str, timeout_ms: int | None = None) -> Locator | None:
+        """The visible matches of ``key`` in any frame once shown, or None after ``timeout_ms`` (page timeout)."""
+        return locate.wait_visible(
+            self.page, self.element(key), timeout_ms or self.ctx.options.timeout_ms, self.in_work_area
+        )
+
+    def said(self, key: str, *, section: str = "") -> Element:
+        """The page map's text ``key`` as an element: shown anywhere (any frame), case-insensitive, as a substring."""
+        return Element(
+            section or self.section, key, {"text": self.map.text(section or self.section, key), "partial": True}
+        )
 
     def text_re(self, key: str) -> re.Pattern[str]:
         return re.compile(re.escape(self.map.text(self.section, key)), re.IGNORECASE)
@@ -81,24 +97,17 @@ class Screen:
     # -- waiting ---------------------------------------------------------------------------------------------
     def wait_shown(self, timeout_ms: int | None = None) -> None:
         """Wait (page timeout) until this screen is shown; a screen that never comes is portal drift."""
-        try:
-            self.loc("screen").first.wait_for(state="visible", timeout=timeout_ms or self.ctx.options.timeout_ms)
-        except PlaywrightTimeout:
-            raise self.ctx.drift(self.section, self.element("screen").describe()) from None
+        if self.wait_for("screen", timeout_ms) is None:
+            raise self.ctx.drift(self.section, self.element("screen").describe())
 
     def is_shown(self) -> bool:
-        try:
-            return bool(self.loc("screen").first.is_visible())
-        except PlaywrightError:
-            return False
+        return locate.visible_now(self.page, self.element("screen"), self.in_work_area) is not None
 
     def require(self, key: str, *, timeout_ms: int | None = None) -> Locator:
-        """The element ``key``, visible, or PortalChangedError quickly."""
-        locator = self.loc(key)
-        try:
-            locator.first.wait_for(state="visible", timeout=timeout_ms or self.ctx.options.element_timeout_ms)
-        except PlaywrightTimeout:
-            raise self.ctx.drift(self.section, self.element(key).describe()) from None
+        """The element ``key``, visible (in whichever frame shows it), or PortalChangedError quickly."""
+        locator = self.wait_for(key, timeout_ms or self.ctx.options.element_timeout_ms)
+        if locator is None:
+            raise self.ctx.drift(self.section, self.element(key).describe())
         count = locator.count()
         if count != 1:
             raise self.ctx.drift(self.section, self.element(key).describe(), f"found {count} matches, expected one")

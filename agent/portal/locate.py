@@ -1,0 +1,112 @@
+"""Finding page-map elements as a person does: in the top document and every nested frame, the visible match.
+
+A portal may show a screen in a tab's iframe (at any depth), open a dialog, a confirmation or a message in another
+frame than the button that caused it, and render a part of a screen late. Every lookup here therefore searches all
+frames of the page (``page.frames`` lists nested frames at any depth) and polls until a deadline, waiting in short
+slices on the element itself (a postcondition wait, never a fixed sleep).
+
+What belongs here: frame-independent lookup and waiting. What does not: which element means what (the page map in
+``config/portal.toml``) and what a screen does with it (``agent.portal.screens``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator
+
+from agent.portal.pagemap import Element
+
+#: How long one poll waits on the most likely frame before all frames are looked at again.
+POLL_SLICE_MS = 100
+
+Target = Element | Locator
+
+
+def all_frames(page: Any, inner_first: bool = False) -> list[Any]:
+    """Every frame of ``page``: the top document first, then nested frames at any depth; with ``inner_first`` the
+    innermost frames first (a screen of the classic portal's work area lives in a tab's iframe)."""
+    try:
+        frames = [f for f in page.frames if not f.is_detached()]
+    except PlaywrightError:
+        frames = []
+    if inner_first:
+        frames.sort(key=_depth, reverse=True)
+    return frames
+
+
+def _depth(frame: Any) -> int:
+    depth = 0
+    while frame.parent_frame is not None:
+        depth, frame = depth + 1, frame.parent_frame
+    return depth
+
+
+def _visible(locator: Locator) -> Locator | None:
+    try:
+        shown = locator.filter(visible=True)
+        return shown if shown.count() > 0 else None
+    except PlaywrightError:  # a frame navigated away while it was read
+        return None
+
+
+def visible_now(page: Any, target: Target, inner_first: bool = False) -> Locator | None:
+    """The visible matches of ``target`` in the first frame that shows any, or None (no waiting)."""
+    if not isinstance(target, Element):
+        return _visible(target)
+    for frame in all_frames(page, inner_first):
+        found = _visible(target.locate(frame))
+        if found is not None:
+            return found
+    return None
+
+
+def _pause_on(locators: Iterable[Locator]) -> None:
+    """Wait one short slice for the first of ``locators`` to become visible (returns early when it does)."""
+    for locator in locators:
+        try:
+            locator.first.wait_for(state="visible", timeout=POLL_SLICE_MS)
+        except PlaywrightError:
+            pass
+        return
+
+
+def wait_visible(page: Any, target: Target, timeout_ms: int, inner_first: bool = False) -> Locator | None:
+    """The visible matches of ``target`` in whichever frame shows them first, within ``timeout_ms``; else None."""
+    found = wait_any(page, {"target": target}, timeout_ms, inner_first)
+    return None if found is None else found[1]
+
+
+def wait_any(
+    page: Any, targets: Mapping[str, Target], timeout_ms: int, inner_first: bool = False
+) -> tuple[str, Locator] | None:
+    """The first of ``targets`` (in the mapping's order) visible in any frame within ``timeout_ms``, with its
+    visible matches; None when none appeared by the deadline."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        for key, target in targets.items():
+            found = visible_now(page, target, inner_first)
+            if found is not None:
+                return key, found
+        if time.monotonic() >= deadline:
+            return None
+        probes: list[Locator] = []
+        for target in targets.values():
+            if isinstance(target, Element):
+                probes += [target.locate(f) for f in all_frames(page, inner_first)[:1]]
+            else:
+                probes.append(target)
+        _pause_on(probes)
+
+
+def frame_name(frame: Any) -> str:
+    """A short description of a frame for messages: "the top document" or the frame's name or address."""
+    try:
+        if frame.parent_frame is None:
+            return "the top document"
+        return f"the frame {frame.name or frame.url}"
+    except PlaywrightError:
+        return "a frame"
