@@ -46,10 +46,16 @@ def skin(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def sandbox(chromium_path: str, skin: str) -> Iterator[RunningSandbox]:
+def markup() -> str:
+    """The sandbox's markup spec (``agent/sandbox/portal/markup.py``); override or parametrize to vary it."""
+    return "default"
+
+
+@pytest.fixture
+def sandbox(chromium_path: str, skin: str, markup: str) -> Iterator[RunningSandbox]:
     from agent.sandbox.portal.server import start_sandbox
 
-    portal = start_sandbox(mode="test", skin=skin)
+    portal = start_sandbox(mode="test", skin=skin, markup=markup)
     try:
         yield portal
     finally:

@@ -19,6 +19,7 @@ from typing import Literal
 from flask import Flask, Response, current_app, g, request
 
 from agent.sandbox.portal.faults import DROP_AFTER_COMMIT, ERROR_AFTER_COMMIT, apply_renames
+from agent.sandbox.portal.markup import Markup, as_markup
 from agent.sandbox.portal.state import PortalSession, PortalState
 
 Mode = Literal["portal", "test", "demo"]
@@ -35,12 +36,16 @@ ERROR_PAGE = (
 
 @dataclasses.dataclass
 class Sandbox:
-    """What a running portal app holds: its state, mode, skin, and an event that ends injected waits."""
+    """What a running portal app holds: its state, mode, skin, markup, and an event that ends injected waits.
+
+    ``markup`` may be switched while serving (``/__sim/markup``); pages read it per request.
+    """
 
     state: PortalState
     mode: Mode
     skin: str
     stopping: threading.Event
+    markup: Markup = dataclasses.field(default_factory=Markup)
 
     @property
     def control_enabled(self) -> bool:
@@ -84,17 +89,27 @@ def _is_portal_path(path: str) -> bool:
     return not (path.startswith("/__sim/") or path.startswith("/static/"))
 
 
-def create_app(state: PortalState | None = None, *, mode: Mode = "portal", skin: str = "classic") -> Flask:
-    """A sandbox portal app. ``mode`` ``test``/``demo`` enables ``/__sim/``; ``portal`` leaves it out (404)."""
+def create_app(
+    state: PortalState | None = None, *, mode: Mode = "portal", skin: str = "classic", markup: str | Markup = "default"
+) -> Flask:
+    """A sandbox portal app. ``mode`` ``test``/``demo`` enables ``/__sim/``; ``portal`` leaves it out (404).
+
+    ``markup`` (a spec for ``markup.parse_markup`` or a ``Markup``) chooses how the pages are built.
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     if skin not in SKINS:
         raise ValueError(f"skin must be one of {', '.join(SKINS)}")
+    chosen = as_markup(markup, skin)
     app = Flask(__name__, static_folder="static", static_url_path="/static", template_folder="templates")
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600  # the skin's CSS/JS: no revalidation on every frame load
-    box = Sandbox(state=state or PortalState(), mode=mode, skin=skin, stopping=threading.Event())
+    box = Sandbox(state=state or PortalState(), mode=mode, skin=skin, stopping=threading.Event(), markup=chosen)
     app.extensions[_EXTENSION] = box
+
+    @app.context_processor
+    def _markup() -> dict[str, Markup]:
+        return {"markup": box.markup}
 
     @app.before_request
     def _inject_latency() -> None:

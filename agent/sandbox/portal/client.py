@@ -148,3 +148,10 @@ class SandboxControl:
 
     def clear_faults(self) -> None:
         self.fault("clear")
+
+    def markup(self, spec: str | None = None) -> str:
+        """The markup spec the pages are built with; with ``spec`` (e.g. "grid-div,confirm"), switch to it first."""
+        result: dict[str, Any] = self._call(
+            "POST" if spec is not None else "GET", "markup", json=({"markup": spec} if spec is not None else None)
+        )
+        return str(result["markup"])

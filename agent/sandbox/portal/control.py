@@ -31,6 +31,9 @@ Endpoints (all JSON; errors are ``{"error": "..."}`` with HTTP 400/404):
     ``captcha_ttl_seconds``, ``session_idle_seconds``, ``dormancy_days``, ``password_max_age_days``,
     ``temp_password_ttl_hours`` (positive integers), ``fixed_captcha`` ("dddd" or null), ``fixed_otp``
     ("dddddd" or null) → the settings in effect.
+``GET|POST /__sim/markup``  body ``{"markup": "grid-div,confirm"}`` (or a preset: "default", "hard")
+    → ``{"markup": SPEC, "axes": [...], "valid": [axes of this skin]}``: how the pages are built from the next
+    request on (``markup.py``). An axis the skin does not render is a 400 naming it.
 ``GET|POST /__sim/fault``  → ``{"faults": [...]}``. Bodies:
     ``{"kind": "latency", "path": "/browseOrg/", "seconds": 1.5, "times": 2}`` (path prefix, ``*`` = all pages;
     times omitted = until cleared);
@@ -51,6 +54,7 @@ from flask.typing import ResponseReturnValue
 from agent.sandbox.portal.app import sandbox
 from agent.sandbox.portal.clock import iso
 from agent.sandbox.portal.faults import FaultSpecError, parse_fault
+from agent.sandbox.portal.markup import MARKUP_MODES, parse_markup
 from agent.sandbox.portal.seed import SeedError, apply_seed
 
 blueprint = Blueprint("sim_control", __name__, url_prefix="/__sim")
@@ -202,3 +206,14 @@ def fault() -> ResponseReturnValue:
                 except FaultSpecError as exc:
                     return _error(str(exc))
         return jsonify({"faults": state.faults.as_json()})
+
+
+@blueprint.route("/markup", methods=["GET", "POST"])
+def markup() -> ResponseReturnValue:
+    box = sandbox()
+    if request.method == "POST":
+        spec = _body().get("markup")
+        if not isinstance(spec, str):
+            return _error('the body must be {"markup": "axis,axis"} (or "default", "hard")')
+        box.markup = parse_markup(spec, skin=box.skin)  # ValueError → 400 naming the axis
+    return jsonify({"markup": box.markup.spec, "axes": list(box.markup.axes), "valid": list(MARKUP_MODES[box.skin])})

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from agent.sandbox.portal.app import Mode, create_app, sandbox_of
+from agent.sandbox.portal.markup import Markup
 from agent.sandbox.portal.state import PortalState
 
 if TYPE_CHECKING:
@@ -89,16 +90,18 @@ def start_sandbox(
     skin: str = "classic",
     state: PortalState | None = None,
     host: str = LOOPBACK,
+    markup: str | Markup = "default",
 ) -> RunningSandbox:
     """Serve a sandbox portal on ``host:port`` (port 0 = a free port) from a daemon thread; returns at once.
 
     ``mode`` "test"/"demo" enables the ``/__sim/`` control surface, "portal" leaves it out. Pass ``state`` to serve
     an existing ``PortalState`` (e.g. after ``stop()``, to restart on the same state). Only loopback is allowed.
+    ``markup`` (e.g. "grid-div,confirm" or "hard"; see ``markup.py``) chooses how the pages are built.
     """
     if host not in (LOOPBACK, "localhost"):
         raise ValueError("the sandbox portal only listens on loopback (127.0.0.1)")
     state = state or PortalState()
-    app = create_app(state, mode=mode, skin=skin)
+    app = create_app(state, mode=mode, skin=skin, markup=markup)
     server = make_server(LOOPBACK, port, app, threaded=True)
     return RunningSandbox(server, app, state)._start()
 
@@ -110,9 +113,10 @@ def serve_forever(
     skin: str = "classic",
     state: PortalState | None = None,
     on_ready: Callable[[RunningSandbox], None] | None = None,
+    markup: str | Markup = "default",
 ) -> None:
     """Serve until interrupted (Ctrl-C raises KeyboardInterrupt in the caller's thread); then stop cleanly."""
-    running = start_sandbox(port=port, mode=mode, skin=skin, state=state)
+    running = start_sandbox(port=port, mode=mode, skin=skin, state=state, markup=markup)
     try:
         if on_ready is not None:
             on_ready(running)

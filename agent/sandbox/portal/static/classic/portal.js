@@ -179,12 +179,37 @@
   });
 
   // ---------------------------------------------------------------- form helpers
+  // ARIA checkboxes (markup checkbox-aria): <span role=checkbox aria-checked> whose hidden input carries the value
+  // while checked; clicking the box, its named text, or Space toggles it and fires "change".
+  var isChecked = function (box) {
+    return box.getAttribute("role") === "checkbox" ? box.getAttribute("aria-checked") === "true" : box.checked;
+  };
+  var setAriaCheck = function (box, on) {
+    if (box.getAttribute("aria-disabled") === "true") { return; }
+    box.setAttribute("aria-checked", on ? "true" : "false");
+    var value = document.getElementById(box.id + "-value");
+    if (value) { value.disabled = !on; }
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+  document.addEventListener("click", function (event) {
+    var text = event.target.closest("[data-check-text-for]");
+    var box = text ? document.getElementById(text.dataset.checkTextFor) : event.target.closest("span[role=checkbox]");
+    if (box) { setAriaCheck(box, !isChecked(box)); }
+  });
+  document.addEventListener("keydown", function (event) {
+    var box = event.target.closest && event.target.closest("span[role=checkbox]");
+    if (box && (event.key === " " || event.key === "Spacebar")) {
+      event.preventDefault();
+      setAriaCheck(box, !isChecked(box));
+    }
+  });
+
   // Access Channel: the User Name row appears once a channel is ticked.
-  var channels = document.querySelectorAll("input[data-channel]");
+  var channels = document.querySelectorAll("[data-channel]");
   var needsChannel = document.querySelector("[data-needs-channel]");
   var syncChannels = function () {
     if (!needsChannel) { return; }
-    var any = Array.prototype.some.call(channels, function (c) { return c.checked; });
+    var any = Array.prototype.some.call(channels, isChecked);
     needsChannel.hidden = !any;
   };
   channels.forEach(function (c) { c.addEventListener("change", syncChannels); });
@@ -194,8 +219,11 @@
   document.querySelectorAll("input[data-select-all]").forEach(function (all) {
     all.addEventListener("change", function () {
       var form = all.form || document;
-      form.querySelectorAll('input[type=checkbox][name="' + all.dataset.selectAll + '"]:not([disabled])')
+      var name = all.dataset.selectAll;
+      form.querySelectorAll('input[type=checkbox][name="' + name + '"]:not([disabled])')
         .forEach(function (box) { box.checked = all.checked; });
+      form.querySelectorAll('span[role=checkbox][data-check-name="' + name + '"]')
+        .forEach(function (box) { setAriaCheck(box, all.checked); });
     });
   });
 

@@ -1,0 +1,145 @@
+"""The sandbox portal's markup knob: the same screens, labels and state machine, built in different structures.
+
+A ``Markup`` has one boolean per *axis*: a structural choice a real portal may make that our default pages do not
+(an ARIA grid instead of a ``<table>``, an unnamed checkbox, a confirmation after Submit, ...). ``parse_markup``
+turns a spec (a comma-separated list of axis names, or a preset: ``default`` = none, ``hard`` = all) into one.
+``MARKUP_MODES`` lists, per skin, the axis names that skin renders. Templates read the knob as ``markup``; the
+automation must never read it (it only changes structure, never visible texts, labels, steps or states).
+
+Where two axes of a skin are alternatives (``grid-aria``/``grid-div``, ``frames-0``/``frames-2``,
+``buttons-link``/``buttons-span``) and both are on (as in ``hard``), the rendering uses the second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+DEFAULT = "default"
+HARD = "hard"
+PRESETS = (DEFAULT, HARD)
+
+MARKUP_MODES: dict[str, tuple[str, ...]] = {
+    "classic": (
+        "grid-aria",
+        "grid-div",
+        "checkbox-unnamed",
+        "checkbox-aria",
+        "captcha-unnamed",
+        "frames-0",
+        "frames-2",
+        "dialogs-top",
+        "confirm",
+        "late",
+        "inpage",
+        "icons",
+        "buttons-link",
+        "buttons-span",
+    ),
+    "current": (
+        "grid-aria",
+        "captcha-unnamed",
+        "confirm",
+        "late",
+        "menu-collapsed",
+        "notice-mask",
+        "toasts",
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Markup:
+    """Which structural axes are on (all off = the default markup, rendered exactly as before the knob)."""
+
+    grid_aria: bool = False
+    grid_div: bool = False
+    checkbox_unnamed: bool = False
+    checkbox_aria: bool = False
+    captcha_unnamed: bool = False
+    frames_0: bool = False
+    frames_2: bool = False
+    dialogs_top: bool = False
+    confirm: bool = False
+    late: bool = False
+    inpage: bool = False
+    icons: bool = False
+    buttons_link: bool = False
+    buttons_span: bool = False
+    menu_collapsed: bool = False
+    notice_mask: bool = False
+    toasts: bool = False
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """The axis names that are on, in declaration order."""
+        return tuple(_axis(f.name) for f in dataclasses.fields(self) if getattr(self, f.name))
+
+    @property
+    def spec(self) -> str:
+        """A spec that ``parse_markup`` turns back into this markup ("default" when no axis is on)."""
+        return ",".join(self.axes) or DEFAULT
+
+    @property
+    def is_default(self) -> bool:
+        return not self.axes
+
+    def for_skin(self, skin: str) -> Markup:
+        """This markup without the axes ``skin`` does not render."""
+        valid = MARKUP_MODES[skin]
+        return Markup(**{f.name: getattr(self, f.name) and _axis(f.name) in valid for f in dataclasses.fields(self)})
+
+    # the alternatives, resolved (see the module docstring)
+    @property
+    def grid(self) -> str:
+        """How operator grids are built: "table", "aria" or "div"."""
+        return "div" if self.grid_div else "aria" if self.grid_aria else "table"
+
+    @property
+    def frames(self) -> int:
+        """How many iframe levels hold a tab's work area (classic): 0, 1 or 2."""
+        return 2 if self.frames_2 else 0 if self.frames_0 else 1
+
+    @property
+    def buttons(self) -> str:
+        """How buttons are built: "button", "link" (``<a role=button>``) or "span" (``<span role=button>``)."""
+        return "span" if self.buttons_span else "link" if self.buttons_link else "button"
+
+
+def _axis(field: str) -> str:
+    return field.replace("_", "-")
+
+
+ALL_AXES: tuple[str, ...] = tuple(_axis(f.name) for f in dataclasses.fields(Markup))
+
+
+def parse_markup(spec: str, *, skin: str | None = None) -> Markup:
+    """A ``Markup`` from ``"default"``, ``"hard"`` or ``"grid-aria,confirm"`` (commas, spaces ignored).
+
+    With ``skin``, ``hard`` means every axis of that skin and an axis the skin does not render is an error; without
+    it, ``hard`` means every axis of any skin. Raises ValueError naming an unknown axis.
+    """
+    if skin is not None and skin not in MARKUP_MODES:
+        raise ValueError(f"unknown skin {skin!r}: expected one of {', '.join(MARKUP_MODES)}")
+    valid = MARKUP_MODES[skin] if skin is not None else ALL_AXES
+    on: set[str] = set()
+    for raw in spec.split(","):
+        name = raw.strip().lower()
+        if name in ("", DEFAULT):
+            continue
+        if name == HARD:
+            on.update(valid)
+        elif name in valid:
+            on.add(name)
+        else:
+            where = f"the {skin} skin" if skin is not None else "the sandbox portal"
+            raise ValueError(
+                f"unknown markup axis {name!r} for {where}: expected {', '.join(PRESETS)} or any of {', '.join(valid)}"
+            )
+    return Markup(**{f.name: _axis(f.name) in on for f in dataclasses.fields(Markup)})
+
+
+def as_markup(value: str | Markup, skin: str) -> Markup:
+    """``value`` as a ``Markup`` for ``skin`` (a spec is parsed for the skin; a ``Markup`` is cut to the skin)."""
+    if isinstance(value, Markup):
+        return value.for_skin(skin)
+    return parse_markup(value, skin=skin)

@@ -1,0 +1,230 @@
+"""The sandbox portal's markup knob: parsing specs, the /__sim/markup route, and each axis's structural change.
+
+Each axis test renders a screen in that mode with the Flask test client and asserts the structural difference
+against the default markup, and that the visible text stays the same.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from agent.sandbox.portal.app import create_app
+from agent.sandbox.portal.markup import MARKUP_MODES, Markup, parse_markup
+from agent.sandbox.portal.state import PortalState
+from tests.sandbox.portal_http import PortalBrowser, page_text
+
+pytestmark = pytest.mark.unit
+
+
+def browser(markup: str, skin: str = "classic") -> PortalBrowser:
+    return PortalBrowser(create_app(PortalState(), mode="test", skin=skin, markup=markup))
+
+
+def test_presets_and_axis_lists_parse() -> None:
+    assert parse_markup("default") == Markup()
+    assert parse_markup("default").is_default
+    assert parse_markup(" grid-div , confirm ").axes == ("grid-div", "confirm")
+    assert parse_markup("grid-div,confirm").spec == "grid-div,confirm"
+    for skin, axes in MARKUP_MODES.items():
+        assert set(parse_markup("hard", skin=skin).axes) == set(axes)
+        for axis in axes:
+            assert parse_markup(axis, skin=skin).axes == (axis,)
+    assert set(parse_markup("hard").axes) == set(MARKUP_MODES["classic"]) | set(MARKUP_MODES["current"])
+
+
+def test_unknown_axes_are_named() -> None:
+    with pytest.raises(ValueError, match="'grid-tabel'"):
+        parse_markup("grid-aria,grid-tabel")
+    with pytest.raises(ValueError, match=r"'frames-2'.*current"):
+        parse_markup("frames-2", skin="current")
+    with pytest.raises(ValueError, match="'toasts'"):
+        create_app(PortalState(), mode="test", skin="classic", markup="toasts")
+
+
+def test_alternatives_resolve_to_the_second_when_both_are_on() -> None:
+    hard = parse_markup("hard", skin="classic")
+    assert (hard.grid, hard.frames, hard.buttons) == ("div", 2, "span")
+    assert (Markup().grid, Markup().frames, Markup().buttons) == ("table", 1, "button")
+
+
+def test_a_markup_object_is_cut_to_the_skin() -> None:
+    app = create_app(PortalState(), mode="test", skin="current", markup=parse_markup("hard"))
+    assert set(app.test_client().get("/__sim/markup").json["axes"]) == set(MARKUP_MODES["current"])
+
+
+def test_control_route_reads_and_switches_the_markup() -> None:
+    web = browser("grid-aria")
+    assert web.sim("markup") == {"markup": "grid-aria", "axes": ["grid-aria"], "valid": list(MARKUP_MODES["classic"])}
+    assert web.sim_post("markup", {"markup": "hard"}).json["axes"] == list(MARKUP_MODES["classic"])
+    response = web.sim_post("markup", {"markup": "menu-collapsed"})
+    assert response.status_code == 400
+    assert "'menu-collapsed'" in response.json["error"]
+    assert web.sim_post("markup", {}).status_code == 400
+    assert web.sim_post("markup", {"markup": "default"}).json["markup"] == "default"
+
+
+def test_portal_mode_has_no_markup_route() -> None:
+    app = create_app(PortalState(), mode="portal", markup="hard")
+    assert app.test_client().get("/__sim/markup").status_code == 404
+
+
+# -------------------------------------------------------------------------------------------------------------
+# helpers: render a screen in a markup and look at its elements
+
+Element = tuple[str, dict[str, str]]
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[Element] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def elements(html: str) -> list[Element]:
+    parser = _Elements()
+    parser.feed(html)
+    return parser.found
+
+
+def with_role(html: str, role: str) -> list[dict[str, str]]:
+    return [attrs for _tag, attrs in elements(html) if attrs.get("role") == role]
+
+
+def text(html: str) -> str:
+    """The visible text without generated ids (they differ between two sandboxes)."""
+    return re.sub(r"\d{15,}", "ID", page_text_of(html))
+
+
+def page_text_of(html: str) -> str:
+    class _Response:
+        def get_data(self, as_text: bool = True) -> str:
+            return html
+
+    return page_text(_Response())  # type: ignore[arg-type]
+
+
+def logged_in(markup: str, skin: str = "classic") -> PortalBrowser:
+    web = browser(markup, skin)
+    web.login()
+    return web
+
+
+def operator_list(web: PortalBrowser) -> str:
+    return web.http.get("/browseOrg/operators.action?search=1").get_data(as_text=True)
+
+
+def select_role_dialog(web: PortalBrowser) -> str:
+    web.http.get("/operator/create.action")
+    web.wizard_step("identity", language="English (Kenya)", channel="API", username="abc_api", action="next")
+    return web.wizard_step("assign", action="open_roles").get_data(as_text=True)
+
+
+def identity_step(web: PortalBrowser) -> str:
+    return web.http.get("/operator/create.action?step=identity").get_data(as_text=True)
+
+
+# -------------------------------------------------------------------------------------------------------------
+# classic: grids
+
+
+def test_default_operator_list_is_a_table() -> None:
+    html = operator_list(logged_in("default"))
+    assert "<table" in html
+    assert not with_role(html, "grid")
+
+
+def test_grid_aria_builds_the_operator_list_of_divs_with_grid_roles() -> None:
+    default = operator_list(logged_in("default"))
+    html = operator_list(logged_in("grid-aria"))
+    assert "<table" not in html
+    assert "<td" not in html
+    assert len(with_role(html, "grid")) == 1
+    assert len(with_role(html, "columnheader")) == 13
+    assert len(with_role(html, "gridcell")) == 13  # one operator (the administrator)
+    assert len(with_role(html, "row")) == 2
+    assert text(html) == text(default)
+
+
+def test_grid_div_builds_the_operator_list_of_plain_divs_with_visible_sort_markers() -> None:
+    default = operator_list(logged_in("default"))
+    html = operator_list(logged_in("grid-div"))
+    assert "<table" not in html
+    for role in ("grid", "row", "columnheader", "gridcell", "rowgroup"):
+        assert not with_role(html, role)
+    assert "User Name | ▲" in text(html)
+    assert text(html).replace(" | ▲", "") == text(default).replace(" | ^", "")
+    roles = select_role_dialog(logged_in("grid-div"))
+    assert "<table" not in roles.split('id="select-role-dialog"')[1].split("dialog-buttons")[0]
+
+
+def test_grid_markup_keeps_the_select_role_dialog_working() -> None:
+    web = logged_in("grid-aria")
+    select_role_dialog(web)
+    page = web.wizard_step("assign", action="add_roles", role="Balance Query ORG API").get_data(as_text=True)
+    assert "Balance Query ORG API" in [c.strip() for c in re.findall(r'role="gridcell">([^<]*)<', page)]
+
+
+# -------------------------------------------------------------------------------------------------------------
+# classic: checkboxes
+
+
+def _role_boxes(html: str) -> list[Element]:
+    return [(tag, a) for tag, a in elements(html) if a.get("name") == "role" or a.get("data-check-name") == "role"]
+
+
+def test_default_role_checkboxes_are_named_by_a_label() -> None:
+    html = select_role_dialog(logged_in("default"))
+    boxes = _role_boxes(html)
+    assert boxes
+    for _tag, attrs in boxes:
+        assert attrs["type"] == "checkbox"
+        assert f'<label for="{attrs["id"]}">' in html
+
+
+def test_checkbox_unnamed_leaves_role_and_channel_boxes_without_a_name() -> None:
+    web = logged_in("checkbox-unnamed")
+    html = select_role_dialog(web)
+    boxes = _role_boxes(html)
+    assert boxes
+    for tag, attrs in boxes:
+        assert tag == "input"
+        assert attrs["type"] == "checkbox"
+        assert not {"id", "aria-label", "aria-labelledby", "title"} & set(attrs)
+    assert '<label for="selectRole' not in html
+    assert '<span class="check-text">Balance Query ORG API</span>' in html
+    assert text(html) == text(select_role_dialog(logged_in("default")))
+    identity = identity_step(web)
+    assert '<label for="channelWeb"' not in identity
+    assert 'id="channelWeb"' not in identity
+    assert '<span class="check-text">Web</span>' in identity
+
+
+def test_checkbox_aria_boxes_are_spans_with_a_hidden_value_and_submit_the_same() -> None:
+    web = logged_in("checkbox-aria")
+    html = select_role_dialog(web)
+    spans = with_role(html, "checkbox")
+    assert spans
+    assert all(a["aria-checked"] == "false" for a in spans)
+    assert all(a["aria-labelledby"] == a["id"] + "-text" for a in spans)
+    assert not [a for _t, a in elements(html) if a.get("type") == "checkbox" and a.get("name") == "role"]
+    hidden = [a for _t, a in elements(html) if a.get("type") == "hidden" and a.get("name") == "role"]
+    assert len(hidden) == len(spans)
+    assert all("disabled" in a for a in hidden)  # unchecked: not submitted until ticked
+    page = web.wizard_step("assign", action="add_roles", role="Balance Query ORG API").get_data(as_text=True)
+    assert "Balance Query ORG API" in page_text_of(page)
+    again = web.wizard_step("assign", action="open_roles").get_data(as_text=True)
+    held = [a for a in with_role(again, "checkbox") if a.get("aria-checked") == "true"]
+    assert [a.get("aria-disabled") for a in held] == ["true"]
+
+
+def test_checkbox_aria_and_unnamed_together_give_unnamed_aria_boxes() -> None:
+    html = identity_step(logged_in("checkbox-aria,checkbox-unnamed"))
+    spans = with_role(html, "checkbox")
+    assert len(spans) == 2
+    assert all("aria-labelledby" not in a and "aria-label" not in a for a in spans)
