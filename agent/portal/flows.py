@@ -420,7 +420,7 @@ class Portal:
             )
 
     def _wizard_identity(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
-        wizard.require(op.kind).check()
+        wizard.tick(op.kind)
         wizard.fill("user_name", op.username)
         self._submit(wizard, "next")
         duplicate = wizard.said("duplicate_user")
@@ -437,24 +437,25 @@ class Portal:
         wizard.select("rule_profile", op.rule_profile)
         self._submit(wizard, "add_role")
         dialog = wizard.require("role_dialog", timeout_ms=self.ctx.options.timeout_ms)
-        missing = [r for r in op.roles if dialog.get_by_role("checkbox", name=r, exact=True).count() == 0]
+        missing = [r for r in op.roles if locate.checkbox_beside(dialog, r) is None]
         if missing and wizard.loc("role_dialog_all").count() == 1:
             # Some portals list only the channel's roles; the reference says a mismatch is a warning, not a block.
             self._submit(wizard, "role_dialog_all")
             dialog = wizard.require("role_dialog", timeout_ms=self.ctx.options.timeout_ms)
         for role in op.roles:
-            box = dialog.get_by_role("checkbox", name=role, exact=True)
-            if box.count() == 0:
-                box = dialog.get_by_role("checkbox", name=re.compile(f"^{re.escape(role)}$", re.IGNORECASE))
-            if box.count() != 1:
+            box = locate.checkbox_beside(dialog, role)
+            if box is None:
                 raise self.ctx.drift("create", f'the role "{role}" in the Select Role dialog')
-            if not box.is_checked():
-                box.check()
+            try:
+                locate.tick(box)
+            except PlaywrightError:
+                raise self.ctx.drift(
+                    "create", f'the role "{role}" in the Select Role dialog', "it stayed unticked"
+                ) from None
         self._submit(wizard, "role_dialog_ok")
         wizard.require("rule_profile", timeout_ms=self.ctx.options.timeout_ms)
-        scope = wizard.scope()
         for role in op.roles:
-            if scope.get_by_role("cell", name=re.compile(f"^{re.escape(role)}$", re.IGNORECASE)).count() == 0:
+            if not locate.text_shown(self.page, re.compile(rf"^\s*{re.escape(role)}\s*$", re.IGNORECASE)):
                 raise self.ctx.drift("create", f'the role "{role}" in the roles grid after OK')
         self._submit(wizard, "next")
         if wizard.wait_for("first_name") is None:

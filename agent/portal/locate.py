@@ -11,6 +11,7 @@ What belongs here: frame-independent lookup and waiting. What does not: which el
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -64,7 +65,7 @@ def visible_now(page: Any, target: Target, inner_first: bool = False) -> Locator
     return None
 
 
-def _pause_on(locators: Iterable[Locator]) -> None:
+def pause_on(locators: Iterable[Locator]) -> None:
     """Wait one short slice for the first of ``locators`` to become visible (returns early when it does)."""
     for locator in locators:
         try:
@@ -99,7 +100,7 @@ def wait_any(
                 probes += [target.locate(f) for f in all_frames(page, inner_first)[:1]]
             else:
                 probes.append(target)
-        _pause_on(probes)
+        pause_on(probes)
 
 
 def frame_name(frame: Any) -> str:
@@ -110,3 +111,54 @@ def frame_name(frame: Any) -> str:
         return f"the frame {frame.name or frame.url}"
     except PlaywrightError:
         return "a frame"
+
+
+# -- check boxes by the text beside them -------------------------------------------------------------------------
+
+_BOX = "input[type=checkbox], [role=checkbox]"
+_HOLDS_BOX = "xpath=ancestor-or-self::*[.//input[@type='checkbox'] or .//*[@role='checkbox']][1]"
+
+
+def checkbox_beside(scope: Any, text: str) -> Locator | None:
+    """The check box for ``text`` in ``scope`` (a Locator, Frame or Page), native or ARIA, named or not: the box
+    named so, else the one box in the nearest element around the visible text. None when there is none (or when
+    the nearest item holds several boxes, so which one is meant is not clear)."""
+    pattern = re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$", re.IGNORECASE)
+    for named in (scope.get_by_role("checkbox", name=text, exact=True), scope.get_by_role("checkbox", name=pattern)):
+        shown = _visible(named)
+        if shown is not None and shown.count() == 1:
+            return shown
+    labels = _visible(scope.get_by_text(pattern))
+    if labels is None:
+        return None
+    for i in range(labels.count()):
+        boxes = labels.nth(i).locator(_HOLDS_BOX).locator(_BOX)
+        try:
+            if boxes.count() == 1:
+                return boxes
+        except PlaywrightError:
+            continue
+    return None
+
+
+def tick(box: Locator, text: Locator | None = None) -> None:
+    """Check ``box`` (native or ARIA) and make sure it shows as checked; clicks the text beside it when the box
+    itself does not take the click. Raises PlaywrightError when the box does not end up checked."""
+    if box.is_checked():
+        return
+    try:
+        box.check(timeout=2000)
+    except PlaywrightError:
+        if text is None:
+            raise
+        text.click()
+    box.page.wait_for_function(
+        "e => e.matches('input') ? e.checked : e.getAttribute('aria-checked') === 'true'",
+        arg=box.element_handle(),
+        timeout=2000,
+    )
+
+
+def text_shown(page: Any, pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` is shown as a whole text anywhere (any frame) right now."""
+    return any(_visible(frame.get_by_text(pattern)) is not None for frame in all_frames(page))

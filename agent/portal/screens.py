@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -161,6 +162,30 @@ class Screen:
     def click(self, key: str) -> None:
         self.require(key).click()
 
+    def checkbox(self, key: str) -> Locator:
+        """The check box ``key``: as the map says, else the box beside the map's name for it (an unnamed box)."""
+        element = self.element(key)
+        text = str(element.spec.get("name") or element.spec.get("text") or "")
+        deadline = time.monotonic() + self.ctx.options.element_timeout_ms / 1000
+        while True:
+            found = locate.visible_now(self.page, element, self.in_work_area)
+            if found is not None and found.count() == 1:
+                return found
+            for frame in locate.all_frames(self.page, self.in_work_area):
+                box = locate.checkbox_beside(frame, text) if text else None
+                if box is not None:
+                    return box
+            if time.monotonic() >= deadline:
+                raise self.ctx.drift(self.section, element.describe())
+            locate.pause_on([element.locate(self.scope())])
+
+    def tick(self, key: str) -> None:
+        """Check the box ``key`` and verify that it is checked."""
+        try:
+            locate.tick(self.checkbox(key))
+        except PlaywrightError:
+            raise self.ctx.drift(self.section, self.element(key).describe(), "it did not become checked") from None
+
     def visible_error(self, *keys: str) -> str | None:
         """The first of the page map's texts ``keys`` now visible on this screen, by key."""
         for key in keys:
@@ -253,11 +278,36 @@ class SidebarScreen(Screen):
 # ---------------------------------------------------------------------------------------------------------------
 # Screens in the work area (the classic portal's tab iframe)
 
-_TABLE_JS = """t => [...t.querySelectorAll('tr')].map(r => [...r.querySelectorAll('th,td')].map(c => {
-    const copy = c.cloneNode(true);
-    copy.querySelectorAll('[aria-hidden=true]').forEach(n => n.remove());  // sort carets and icons are not text
-    return (copy.textContent || '').replace(/\\s+/g, ' ').trim();
-}))"""
+#: Reads a grid by its column headers, whatever it is built of (a <table>, an ARIA grid of divs, or plain divs
+#: under header texts): the header row is the element whose children's texts include every wanted header (texts
+#: without sort markers, "*" and nodes hidden from assistive technology); the data rows are the later elements of
+#: the same tag with as many children (a <tr> may have more). Returns null when no such header row is in ``root``.
+_GRID_JS = """(root, wanted) => {
+    const clean = n => {
+        const copy = n.cloneNode(true);
+        copy.querySelectorAll('[aria-hidden=true]').forEach(x => x.remove());
+        const marks = /^[\\s*]+|[\\s*\\u25b2\\u25bc\\u25b4\\u25be\\u2191\\u2193\\u21c5\\u2195^]+$/g;
+        return (copy.textContent || '').replace(/\\s+/g, ' ').replace(marks, '').trim();
+    };
+    const lower = wanted.map(w => w.toLowerCase());
+    const all = [...root.querySelectorAll('*')];
+    const header = all.find(e => {
+        if (e.children.length < wanted.length) return false;
+        const texts = [...e.children].map(c => clean(c).toLowerCase());
+        return lower.every(w => texts.includes(w));
+    });
+    if (!header) return null;
+    const tag = header.tagName.toLowerCase();
+    const n = header.children.length;
+    const fits = e => (tag === 'tr' ? e.children.length >= n : e.children.length === n);
+    const same = all.filter(e => e.tagName.toLowerCase() === tag && fits(e));
+    const at = same.indexOf(header);
+    return {
+        tag, n, at,
+        header: [...header.children].map(clean),
+        rows: same.slice(at + 1).map(r => [...r.children].map(clean)),
+    };
+}"""
 
 
 class BrowseScreen(Screen):
@@ -272,34 +322,47 @@ class OperatorsScreen(Screen):
     def columns(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self.map.value(self.section, "columns").items()}
 
+    def _read_grid(self) -> tuple[Locator, dict[str, Any]]:
+        """The grid (its root and what it reads) in whichever frame shows it, waiting briefly; drift when absent."""
+        wanted = list(self.columns().values())
+        root_element = self.element("grid")
+        deadline = time.monotonic() + self.ctx.options.element_timeout_ms / 1000
+        while True:
+            for frame in locate.all_frames(self.page, inner_first=True):
+                shown = locate.visible_now(self.page, root_element.locate(frame))
+                root = shown.first if shown is not None else frame.locator("body")
+                try:
+                    found = root.evaluate(_GRID_JS, wanted)
+                except PlaywrightError:
+                    continue
+                if found:
+                    return root, found
+            if time.monotonic() >= deadline:
+                raise self.ctx.drift(self.section, f"a grid with the columns {', '.join(wanted)}")
+            locate.pause_on([root_element.locate(self.scope())])
+
     def table(self) -> list[dict[str, str]]:
         """The result grid as a list of {header: cell text}; empty when there are no records."""
-        grid = self.require("grid")
-        rows: list[list[str]] = grid.evaluate(_TABLE_JS)
-        if not rows:
-            raise self.ctx.drift(self.section, "the result grid's header row")
-        header = rows[0]
-        wanted = self.columns()
-        missing = [v for v in wanted.values() if v not in header]
-        if missing:
-            raise self.ctx.drift(self.section, f"the grid column(s) {', '.join(missing)}")
+        _root, found = self._read_grid()
+        header: list[str] = found["header"]
         out = []
-        for cells in rows[1:]:
+        for cells in found["rows"]:
             if len(cells) < len(header):
                 continue  # "No records found." or a paging row
             out.append(dict(zip(header, cells, strict=False)))
         return out
 
     def row_locator(self, username: str) -> Locator:
-        column = self.columns()["user_name"]
-        grid = self.require("grid")
-        header: list[str] = grid.evaluate(_TABLE_JS)[0]
-        index = header.index(column)
-        rows = grid.get_by_role("row")
-        for i in range(rows.count()):
-            cells = rows.nth(i).get_by_role("cell")
-            if cells.count() > index and cells.nth(index).inner_text().strip().lower() == username.lower():
-                return rows.nth(i)
+        """The grid row whose user-name cell is ``username`` (case-insensitive)."""
+        root, found = self._read_grid()
+        header: list[str] = found["header"]
+        index = [h.lower() for h in header].index(self.columns()["user_name"].lower())
+        rows = root.locator(f"xpath=.//*[local-name()='{found['tag']}' and count(*)>={found['n']}]")
+        if found["tag"] != "tr":
+            rows = root.locator(f"xpath=.//*[local-name()='{found['tag']}' and count(*)={found['n']}]")
+        for offset, cells in enumerate(found["rows"]):
+            if len(cells) > index and cells[index].strip().lower() == username.lower():
+                return rows.nth(found["at"] + 1 + offset)
         raise self.ctx.drift(self.section, f"the row of {username}")
 
 
