@@ -118,6 +118,7 @@ class Portal:
                         "The verification code was refused three times.",
                         hint="Run the same command again and type the 4 digits exactly as shown.",
                     )
+                self.human.refused("captcha", attempt)
                 continue
             break
         else:  # pragma: no cover - the loop always breaks or raises
@@ -218,9 +219,14 @@ class Portal:
             if outcome != "otp_wrong":
                 return outcome
             log.info("the portal refused the SMS code (attempt %d)", attempt)
-            if attempt < OTP_TRIES and not self.human.otp_in_browser and otp.loc("resend").count() == 1:
+            if attempt == OTP_TRIES:
+                break
+            resent = False
+            if not self.human.otp_in_browser and otp.loc("resend").count() == 1:
                 # The code may have expired: ask for a fresh one before the next try.
                 self._submit(otp, "resend")
+                resent = True
+            self.human.refused("otp", attempt, phone_hint=phone, resent=resent)
         raise NeedsHumanError(
             "The SMS code was refused three times.",
             hint="Wait for a new SMS, then run the same command again.",

@@ -234,11 +234,50 @@ class LoginScreen(Screen):
                 return False
         return True
 
+    def captcha_image(self) -> Locator:
+        """The captcha picture by its place: the image in the same form row or region as the captcha field (the
+        nearest enclosing element that shows an image; the closest image when it shows several). The page map's
+        ``captcha_image`` only when no image is near the field."""
+        field = self.require("verification_code").first
+        for level in range(1, 7):
+            images = field.locator(f"xpath=ancestor::*[{level}]").locator("img").filter(visible=True)
+            count = images.count()
+            if count == 1:
+                return images.first
+            if count > 1:
+                return images.nth(_closest(field, images))
+        return self.require("captcha_image").first
+
     def captcha_png(self) -> bytes:
-        return bytes(self.require("captcha_image").screenshot())
+        """The captcha picture, once it has loaded (natural width > 0)."""
+        image = self.captcha_image()
+        try:
+            image.page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0",
+                arg=image.element_handle(),
+                timeout=self.ctx.options.timeout_ms,
+            )
+        except PlaywrightError:
+            raise self.ctx.drift(self.section, "the captcha picture", "it did not load") from None
+        return bytes(image.screenshot())
 
     def refresh_captcha(self) -> None:
         self.click("refresh_captcha")
+
+
+def _closest(field: Locator, images: Locator) -> int:
+    """The index of the image in ``images`` nearest to ``field`` on the page."""
+    box = field.bounding_box() or {"x": 0.0, "y": 0.0, "width": 0.0, "height": 0.0}
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    best, best_distance = 0, float("inf")
+    for i in range(images.count()):
+        other = images.nth(i).bounding_box()
+        if other is None:
+            continue
+        dx, dy = other["x"] + other["width"] / 2 - cx, other["y"] + other["height"] / 2 - cy
+        if dx * dx + dy * dy < best_distance:
+            best, best_distance = i, dx * dx + dy * dy
+    return best
 
 
 class OtpScreen(Screen):
