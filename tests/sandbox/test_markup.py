@@ -228,3 +228,127 @@ def test_checkbox_aria_and_unnamed_together_give_unnamed_aria_boxes() -> None:
     spans = with_role(html, "checkbox")
     assert len(spans) == 2
     assert all("aria-labelledby" not in a and "aria-label" not in a for a in spans)
+
+
+# -------------------------------------------------------------------------------------------------------------
+# both skins: the captcha image
+
+
+LOGIN_PAGE = {"classic": "/orglogin.action", "current": "/orgportal/v1/view/login"}
+
+
+def _images(html: str) -> list[dict[str, str]]:
+    return [a for tag, a in elements(html) if tag == "img" and re.search("verif|captcha", a.get("src", ""), re.I)]
+
+
+@pytest.mark.parametrize("skin", ["classic", "current"])
+def test_captcha_unnamed_leaves_the_captcha_image_without_a_name(skin: str) -> None:
+    path = LOGIN_PAGE[skin]
+    default = _images(browser("default", skin).http.get(path).get_data(as_text=True))
+    assert [a.get("alt") for a in default] == ["Verification code image"]
+    html = browser("captcha-unnamed", skin).http.get(path).get_data(as_text=True)
+    images = _images(html)
+    assert len(images) == 1
+    assert not {"alt", "aria-label", "aria-labelledby", "title"} & set(images[0])
+
+
+# -------------------------------------------------------------------------------------------------------------
+# classic: frames, late, buttons, icons, the markup attribute
+
+
+def _home(web: PortalBrowser) -> str:
+    return web.http.get("/home.action").get_data(as_text=True)
+
+
+def test_default_pages_carry_no_markup_attribute_and_the_shell_has_one_iframe() -> None:
+    web = logged_in("default")
+    shell = _home(web)
+    assert "data-markup" not in shell
+    assert shell.count("<iframe") == 1
+    assert web.http.get("/nest.action?src=/homepage.action").status_code == 404
+
+
+def test_frames_0_serves_every_page_as_a_top_level_page_with_the_shell() -> None:
+    web = logged_in("frames-0")
+    home = _home(web)
+    assert "<iframe" not in home
+    assert 'data-inline="true"' in home
+    assert "Welcome to M-PESA Organization Portal" in home
+    assert 'role="menubar"' in home
+    page = operator_list(web)
+    assert "<iframe" not in page
+    assert 'role="menubar"' in page
+    assert "Search for Organization Operator" in page
+    assert 'id="logout-dialog"' in page
+
+
+def test_frames_2_nests_the_tab_page_in_a_second_iframe() -> None:
+    web = logged_in("frames-2")
+    home = _home(web)
+    src = re.search(r'<iframe name="tab-home" title="Home" src="([^"]+)"', home)
+    assert src is not None
+    assert src.group(1).startswith("/nest.action?")
+    nest = web.http.get(src.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    inner = re.search(r'<iframe class="nested-frame" name="tab-home-content" title="Home" src="([^"]+)"', nest)
+    assert inner is not None
+    assert inner.group(1) == "/homepage.action"
+    assert web.http.get("/nest.action?src=//evil.example/").status_code == 404
+
+
+def test_late_sends_the_content_in_a_template_that_the_script_reveals() -> None:
+    web = logged_in("late")
+    page = operator_list(web)
+    body = page.split("<body", 1)[1]
+    assert re.match(r"[^>]*>\s*<template data-late>", body)
+    assert "Search for Organization Operator" in body.split("<template data-late>", 1)[1]
+    login = browser("late").http.get("/orglogin.action").get_data(as_text=True)
+    assert "<template data-late>" in login
+
+
+@pytest.mark.parametrize(("axis", "tag"), [("buttons-link", "a"), ("buttons-span", "span")])
+def test_buttons_become_role_button_elements_that_carry_name_and_value(axis: str, tag: str) -> None:
+    web = browser(axis)
+    login = web.http.get("/orglogin.action").get_data(as_text=True)
+    assert "<button" not in login
+    assert re.search(
+        rf'<{tag} role="button" tabindex="0" data-button-type="submit" class="btn btn-primary btn-login">', login
+    )
+    web.login()
+    html = select_role_dialog(web)
+    assert "<button" not in html
+    assert re.search(
+        rf'<{tag} role="button"[^>]* data-button-name="action" data-button-value="add_roles"[^>]*>OK</{tag}>', html
+    )
+    assert text(html) == text(select_role_dialog(logged_in("default")))
+
+
+def test_buttons_keep_disabled_as_aria_disabled() -> None:
+    web = logged_in("buttons-span")
+    detail = web.http.get(f"/operator/detail.action?id={web.operator_id('sandboxadmin')}").get_data(as_text=True)
+    set_password = re.search(r'<span role="button"[^>]*>Set Password</span>', detail)
+    assert set_password is not None  # greyed for the administrator (reference: only a manager sets it)
+    assert 'tabindex="-1"' in set_password.group(0)
+    assert 'aria-disabled="true"' in set_password.group(0)
+    reset = re.search(r"<span role=\"button\"[^>]*>Create Task</span>", detail)
+    assert reset is not None
+    assert "aria-disabled" not in reset.group(0)
+
+
+def test_icons_leave_row_actions_named_only_by_their_title() -> None:
+    page = operator_list(logged_in("icons"))
+    details = [a for _t, a in elements(page) if "icon-details" in a.get("class", "")]
+    assert len(details) == 1
+    assert details[0]["title"] == "Details"
+    assert "aria-label" not in details[0]
+    assert "href" not in details[0]
+    web = logged_in("icons")
+    select_role_dialog(web)
+    html = web.wizard_step("assign", action="add_roles", role="Balance Query ORG API").get_data(as_text=True)
+    remove = [a for _t, a in elements(html) if "icon-remove" in a.get("class", "")]
+    assert [(a["title"], "aria-label" in a) for a in remove] == [("Remove", False)]
+
+
+def test_non_default_pages_name_their_markup_for_the_script() -> None:
+    assert 'data-markup="confirm,inpage"' in browser("inpage,confirm").http.get("/orglogin.action").get_data(
+        as_text=True
+    )

@@ -19,7 +19,7 @@ from typing import Literal
 from flask import Flask, Response, current_app, g, request
 
 from agent.sandbox.portal.faults import DROP_AFTER_COMMIT, ERROR_AFTER_COMMIT, apply_renames
-from agent.sandbox.portal.markup import Markup, as_markup
+from agent.sandbox.portal.markup import Markup, as_markup, rewrite_buttons
 from agent.sandbox.portal.state import PortalSession, PortalState
 
 Mode = Literal["portal", "test", "demo"]
@@ -139,6 +139,8 @@ def create_app(
                 renames = box.state.faults.renames()
             if renames:
                 response.set_data(apply_renames(response.get_data(as_text=True), renames))
+            if box.markup.buttons != "button":
+                response.set_data(rewrite_buttons(response.get_data(as_text=True), box.markup.buttons))
         return response
 
     if skin == "current":

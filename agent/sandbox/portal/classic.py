@@ -106,7 +106,16 @@ def _to_login(_exc: NotLoggedIn) -> ResponseReturnValue:
 
 
 def _page(template: str, **context: Any) -> str:
+    if sandbox().markup.frames == 0 and "chrome" not in context:
+        op = _state().session_operator(portal_session())
+        if portal_session().stage == HOME and op is not None:
+            context["chrome"] = _chrome(op)
     return render_template(T + template, **context)
+
+
+def _chrome(op: Operator, current: str = "page") -> dict[str, Any]:
+    """What a frames-0 page shows around its work area: the shell's header, menus and tab strip."""
+    return {"operator": op, "menus": menus_for(op), "my_preference": MY_PREFERENCE, "current": current}
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -317,14 +326,30 @@ def menus_for(op: Operator) -> list[Menu]:
 def home() -> ResponseReturnValue:
     op = _actor()
     org = _state().org_of(op)
+    if sandbox().markup.frames == 0:  # no iframe: the Home tab's page is the top document
+        return _homepage(op, chrome=_chrome(op, current="home"))
     return _page("shell.html", operator=op, org=org, menus=menus_for(op), my_preference=MY_PREFERENCE)
 
 
 @blueprint.get("/homepage.action")
 def homepage() -> ResponseReturnValue:
-    op = _actor()
+    return _homepage(_actor())
+
+
+def _homepage(op: Operator, **context: Any) -> str:
     shortcuts = [OPERATOR_MANAGEMENT, BROWSE_ORGANIZATION, MY_PREFERENCE] if op.is_admin or op.is_manager else []
-    return _page("homepage.html", operator=op, org=_state().org_of(op), shortcuts=shortcuts)
+    return _page("homepage.html", operator=op, org=_state().org_of(op), shortcuts=shortcuts, **context)
+
+
+@blueprint.get("/nest.action")
+def nest() -> ResponseReturnValue:
+    """frames-2 only: a tab's page in an iframe inside the tab's iframe (``src`` is a path on this portal)."""
+    _actor()
+    src = request.args.get("src", "")
+    if sandbox().markup.frames != 2 or not src.startswith("/") or src.startswith("//"):
+        abort(404)
+    name, title = request.args.get("name", "tab"), request.args.get("title", "")
+    return _page("nest.html", src=src, name=name, title=title)
 
 
 @blueprint.get("/notAvailable.action")

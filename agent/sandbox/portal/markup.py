@@ -13,6 +13,7 @@ Where two axes of a skin are alternatives (``grid-aria``/``grid-div``, ``frames-
 from __future__ import annotations
 
 import dataclasses
+import re
 
 DEFAULT = "default"
 HARD = "hard"
@@ -143,3 +144,50 @@ def as_markup(value: str | Markup, skin: str) -> Markup:
     if isinstance(value, Markup):
         return value.for_skin(skin)
     return parse_markup(value, skin=skin)
+
+
+_BUTTON = re.compile(r"<button\b([^>]*)>(.*?)</button>", re.DOTALL | re.IGNORECASE)
+_ATTR = re.compile(r"""([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+
+
+def _quoted(value: str) -> str:
+    """An attribute value as read from the HTML (entities kept), safe inside double quotes."""
+    return value.replace('"', "&quot;")
+
+
+def rewrite_buttons(html: str, kind: str) -> str:
+    """Every ``<button>`` in ``html`` written as ``<a role=button>`` (kind "link") or ``<span role=button>`` ("span").
+
+    The element keeps its class, id, title, ARIA and data attributes and its content; ``type``/``name``/``value``/
+    ``form`` move to ``data-button-*`` (portal.js submits the form with that name=value), ``disabled`` becomes
+    ``aria-disabled="true"``. Kind "button" returns ``html`` unchanged.
+    """
+    if kind == "button":
+        return html
+    tag = "a" if kind == "link" else "span"
+
+    def replace(match: re.Match[str]) -> str:
+        attrs: dict[str, str | None] = {}
+        for found in _ATTR.finditer(match.group(1)):
+            name = found.group(1).lower()
+            value = next((v for v in found.group(2, 3, 4) if v is not None), None)
+            attrs[name] = value
+        disabled = "disabled" in attrs
+        out: list[str] = ['role="button"', f'tabindex="{-1 if disabled else 0}"']
+        out.append(f'data-button-type="{_quoted(attrs.pop("type", None) or "submit")}"')
+        for source, target in (
+            ("name", "data-button-name"),
+            ("value", "data-button-value"),
+            ("form", "data-button-form"),
+        ):
+            value = attrs.pop(source, None)
+            if value is not None:
+                out.append(f'{target}="{_quoted(value)}"')
+        attrs.pop("formnovalidate", None)
+        attrs.pop("disabled", None)
+        if disabled:
+            out.append('aria-disabled="true"')
+        out.extend(name if value is None else f'{name}="{_quoted(value)}"' for name, value in attrs.items())
+        return f"<{tag} {' '.join(out)}>{match.group(2)}</{tag}>"
+
+    return _BUTTON.sub(replace, html)
