@@ -12,6 +12,7 @@ import dataclasses
 import enum
 import logging
 import re
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -136,15 +137,29 @@ class Portal:
         default_say(text)
 
     def _wait_detached(self, handle: Any) -> None:
-        """After a submit that reloads the page, wait until the old page is gone (or the navigation fails)."""
+        """After a submit, wait until the old page (or the part of it holding the button) is gone. A confirmation
+        the portal asks on the way ("Are you sure…?") is answered Yes; a submit that changes nothing on the page
+        (a client-side error message) ends the wait at the page timeout, and the caller's outcome check decides."""
         if handle is None:
             return
-        try:
-            handle.wait_for_element_state("hidden", timeout=self.ctx.options.timeout_ms)
-        except PlaywrightTimeout:
-            pass  # the page did not reload (e.g. a client-side error message): the outcome check decides
-        except PlaywrightError:
-            pass  # already detached: the old page is gone
+        yes = ShellScreen(self.ctx).element("confirm_yes") if self.ctx.pagemap.has("shell", "confirm_yes") else None
+        deadline = time.monotonic() + self.ctx.options.timeout_ms / 1000
+        while True:
+            try:
+                handle.wait_for_element_state("hidden", timeout=locate.POLL_SLICE_MS)
+                return
+            except PlaywrightTimeout:
+                pass
+            except PlaywrightError:
+                return  # already detached: the old page is gone
+            if yes is not None:
+                confirm = locate.visible_now(self.page, yes)
+                if confirm is not None and confirm.count() == 1:
+                    log.debug("answering the portal's confirmation with Yes")
+                    confirm.click()
+                    continue
+            if time.monotonic() >= deadline:
+                return
 
     def _after_login_submit(
         self, login: LoginScreen, otp: OtpScreen, first: FirstLoginScreen, shell: ShellScreen, timeout_ms: int
