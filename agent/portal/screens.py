@@ -361,7 +361,7 @@ class OperatorsScreen(Screen):
     def columns(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self.map.value(self.section, "columns").items()}
 
-    def _read_grid(self) -> tuple[Locator, dict[str, Any]]:
+    def read_grid(self) -> tuple[Locator, dict[str, Any]]:
         """The grid (its root and what it reads) in whichever frame shows it, waiting briefly; drift when absent."""
         wanted = list(self.columns().values())
         root_element = self.element("grid")
@@ -382,7 +382,7 @@ class OperatorsScreen(Screen):
 
     def table(self) -> list[dict[str, str]]:
         """The result grid as a list of {header: cell text}; empty when there are no records."""
-        _root, found = self._read_grid()
+        _root, found = self.read_grid()
         header: list[str] = found["header"]
         out = []
         for cells in found["rows"]:
@@ -393,7 +393,7 @@ class OperatorsScreen(Screen):
 
     def row_locator(self, username: str) -> Locator:
         """The grid row whose user-name cell is ``username`` (case-insensitive)."""
-        root, found = self._read_grid()
+        root, found = self.read_grid()
         header: list[str] = found["header"]
         index = [h.lower() for h in header].index(self.columns()["user_name"].lower())
         rows = root.locator(f"xpath=.//*[local-name()='{found['tag']}' and count(*)>={found['n']}]")
