@@ -159,6 +159,7 @@ class Portal:
                     confirm.click()
                     continue
             if time.monotonic() >= deadline:
+                locate.note_expired("the page to change after a submit")
                 return
 
     def _after_login_submit(

@@ -26,6 +26,23 @@ POLL_SLICE_MS = 100
 
 Target = Element | Locator
 
+#: Waits of this run that ended at their deadline (what was waited for), for tests and ``make bench``: on a
+#: successful run there should be none.
+_EXPIRED: list[str] = []
+
+
+def note_expired(what: str) -> None:
+    """Record that a wait for ``what`` ran its full timeout."""
+    _EXPIRED.append(what)
+
+
+def expired_waits(*, reset: bool = False) -> list[str]:
+    """The waits that ran their full timeout since the last reset (``reset`` clears the record)."""
+    out = list(_EXPIRED)
+    if reset:
+        _EXPIRED.clear()
+    return out
+
 
 def all_frames(page: Any, inner_first: bool = False) -> list[Any]:
     """Every frame of ``page``: the top document first, then nested frames at any depth; with ``inner_first`` the
@@ -93,6 +110,7 @@ def wait_any(
             if found is not None:
                 return key, found
         if time.monotonic() >= deadline:
+            note_expired(", ".join(targets))
             return None
         probes: list[Locator] = []
         for target in targets.values():
