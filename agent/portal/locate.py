@@ -82,6 +82,14 @@ def visible_now(page: Any, target: Target, inner_first: bool = False) -> Locator
     return None
 
 
+def frame_showing(page: Any, target: Element, inner_first: bool = False) -> Any | None:
+    """The frame (any depth) that shows ``target`` now, or None."""
+    for frame in all_frames(page, inner_first):
+        if _visible(target.locate(frame)) is not None:
+            return frame
+    return None
+
+
 def pause_on(locators: Iterable[Locator]) -> None:
     """Wait one short slice for the first of ``locators`` to become visible (returns early when it does)."""
     for locator in locators:

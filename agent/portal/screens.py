@@ -66,6 +66,11 @@ class Screen:
         return self.ctx.pagemap
 
     def scope(self) -> Scope:
+        """Where this screen is: the frame (any depth) that shows its ``screen`` element now; else the classic
+        portal's visible tab iframe, or the page."""
+        shown = locate.frame_showing(self.page, self.element("screen"), self.in_work_area)
+        if shown is not None:
+            return shown  # type: ignore[no-any-return]
         if self.in_work_area and self.map.has("work_area_frame"):
             element = Element("work_area_frame", "frame", self.map.value("work_area_frame"))
             return element.locate(self.page).last.content_frame
