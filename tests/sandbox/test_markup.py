@@ -12,9 +12,11 @@ from html.parser import HTMLParser
 import pytest
 
 from agent.sandbox.portal.app import create_app
+from agent.sandbox.portal.client import SandboxControl, SandboxControlError
 from agent.sandbox.portal.markup import MARKUP_MODES, Markup, parse_markup
 from agent.sandbox.portal.state import PortalState
 from tests.sandbox.portal_http import PortalBrowser, page_text
+from tests.sandbox.test_current_http import CurrentWeb
 
 pytestmark = pytest.mark.unit
 
@@ -352,3 +354,80 @@ def test_non_default_pages_name_their_markup_for_the_script() -> None:
     assert 'data-markup="confirm,inpage"' in browser("inpage,confirm").http.get("/orglogin.action").get_data(
         as_text=True
     )
+
+
+def test_rewritten_buttons_keep_a_role_they_already_have() -> None:
+    home = _home(logged_in("buttons-link"))
+    assert re.search(r'<a role="menuitem" tabindex="0" data-button-type="button" class="menu-top"[^>]*>Search<', home)
+    assert 'role="button" role=' not in home
+
+
+# -------------------------------------------------------------------------------------------------------------
+# current skin
+
+
+def current(markup: str) -> CurrentWeb:
+    return CurrentWeb(create_app(PortalState(), mode="test", skin="current", markup=markup))
+
+
+def current_operators(markup: str) -> str:
+    web = current(markup)
+    web.login()
+    return web.view("/search/organizationOperator?userName=%25").get_data(as_text=True)
+
+
+def test_current_grid_aria_builds_the_operator_table_of_divs_with_grid_roles() -> None:
+    default = current_operators("default").split('aria-label="Query result"')[1].split("el-pagination")[0]
+    assert "<table" in default
+    html = current_operators("grid-aria")
+    result = html.split('aria-label="Query result"')[1].split("el-pagination")[0]
+    assert "<table" not in result
+    assert len(with_role(html, "grid")) == 1
+    headers = default.count('<th class="el-table__cell" scope="col">')
+    assert headers == 14
+    assert len(with_role(html, "columnheader")) == headers
+    assert len(with_role(html, "gridcell")) == headers
+    assert "sandboxadmin" in text(html)
+
+
+def test_current_menu_collapsed_leaves_every_sub_menu_closed() -> None:
+    default = current_operators("default")
+    assert "is-opened" in default
+    html = current_operators("menu-collapsed")
+    assert "is-opened" not in html
+    menus = [a for tag, a in elements(html) if tag == "ul" and a.get("role") == "menu"]
+    assert menus
+    assert all("hidden" in a for a in menus)
+    assert text(html) == text(default)
+
+
+def test_current_toasts_turn_alerts_into_vanishing_toasts() -> None:
+    def wrong_captcha(markup: str) -> str:
+        return current(markup).submit_login(code="0000").get_data(as_text=True)
+
+    default = wrong_captcha("default")
+    assert "el-alert" in default
+    html = wrong_captcha("toasts")
+    assert "el-alert" not in html
+    toasts = [a for _t, a in elements(html) if "el-message" in a.get("class", "").split()]
+    assert toasts
+    assert all(a["data-autoclose"] == "3000" for a in toasts)
+
+
+@pytest.mark.parametrize("markup", ["confirm", "late", "notice-mask", "hard"])
+def test_current_script_axes_are_named_on_the_app_shell(markup: str) -> None:
+    shell = current(markup).http.get("/").get_data(as_text=True)
+    spec = re.search(r'<html lang="en" data-markup="([^"]+)">', shell)
+    assert spec is not None
+    assert markup in spec.group(1).split(",") or markup == "hard"
+    assert "data-markup" not in current("default").http.get("/").get_data(as_text=True)
+
+
+def test_the_control_client_switches_a_running_sandbox(sim: SandboxControl) -> None:
+    assert sim.markup() == "default"
+    assert sim.markup("grid-div, icons") == "grid-div,icons"
+    assert sim.markup() == "grid-div,icons"
+    sim.reset()
+    assert sim.markup() == "grid-div,icons"  # the markup is the portal's build, not its state
+    with pytest.raises(SandboxControlError, match="toasts"):
+        sim.markup("toasts")

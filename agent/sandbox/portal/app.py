@@ -111,6 +111,8 @@ def create_app(
     def _markup() -> dict[str, Markup]:
         return {"markup": box.markup}
 
+    app.jinja_env.globals["sandbox_markup"] = lambda: box.markup  # for macros imported without context
+
     @app.before_request
     def _inject_latency() -> None:
         if _is_portal_path(request.path):

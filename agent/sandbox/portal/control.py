@@ -33,7 +33,7 @@ Endpoints (all JSON; errors are ``{"error": "..."}`` with HTTP 400/404):
     ("dddddd" or null) → the settings in effect.
 ``GET|POST /__sim/markup``  body ``{"markup": "grid-div,confirm"}`` (or a preset: "default", "hard")
     → ``{"markup": SPEC, "axes": [...], "valid": [axes of this skin]}``: how the pages are built from the next
-    request on (``markup.py``). An axis the skin does not render is a 400 naming it.
+    request on (``markup.py``; kept across ``/__sim/reset``). An axis the skin does not render is a 400 naming it.
 ``GET|POST /__sim/fault``  → ``{"faults": [...]}``. Bodies:
     ``{"kind": "latency", "path": "/browseOrg/", "seconds": 1.5, "times": 2}`` (path prefix, ``*`` = all pages;
     times omitted = until cleared);

@@ -6,6 +6,19 @@ turns a spec (a comma-separated list of axis names, or a preset: ``default`` = n
 ``MARKUP_MODES`` lists, per skin, the axis names that skin renders. Templates read the knob as ``markup``; the
 automation must never read it (it only changes structure, never visible texts, labels, steps or states).
 
+Classic axes: ``grid-aria`` (operator/role grids as ARIA grid/row/columnheader/gridcell divs), ``grid-div`` (plain
+divs; headers show "▲" sort markers, the assign step's "Role*"), ``checkbox-unnamed`` (role and Access Channel boxes
+with no accessible name; the text is a sibling span), ``checkbox-aria`` (``<span role=checkbox aria-checked>`` with a
+hidden input), ``captcha-unnamed`` (no alt on the captcha image), ``frames-0`` (no iframe: each page is a top-level
+page with the shell around it), ``frames-2`` (a tab's page in an iframe inside its iframe), ``dialogs-top`` (dialogs
+move to the top document), ``confirm`` ("Are you sure you want to submit?" before a Submit/Confirm), ``late`` (the
+page's content appears 200-600 ms after load), ``inpage`` (forms sent with fetch, the body replaced in place),
+``icons`` (row actions named only by ``title``), ``buttons-link``/``buttons-span`` (every ``<button>`` written as
+``<a role=button>``/``<span role=button>``). Current axes: ``grid-aria``, ``captcha-unnamed``, ``confirm``, ``late``
+(views render 200-600 ms after the answer), ``menu-collapsed`` (no sub-menu open until clicked), ``notice-mask``
+(the post-login notice pops up a moment later, closable only by OK, its mask blocking every click) and ``toasts``
+(alerts only as toasts that vanish after 3 s).
+
 Where two axes of a skin are alternatives (``grid-aria``/``grid-div``, ``frames-0``/``frames-2``,
 ``buttons-link``/``buttons-span``) and both are on (as in ``hard``), the rendering uses the second.
 """
@@ -173,7 +186,8 @@ def rewrite_buttons(html: str, kind: str) -> str:
             value = next((v for v in found.group(2, 3, 4) if v is not None), None)
             attrs[name] = value
         disabled = "disabled" in attrs
-        out: list[str] = ['role="button"', f'tabindex="{-1 if disabled else 0}"']
+        role = attrs.pop("role", None) or "button"  # a <button role=menuitem> keeps its role
+        out: list[str] = [f'role="{_quoted(role)}"', f'tabindex="{-1 if disabled else 0}"']
         out.append(f'data-button-type="{_quoted(attrs.pop("type", None) or "submit")}"')
         for source, target in (
             ("name", "data-button-name"),

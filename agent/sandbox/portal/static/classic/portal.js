@@ -162,6 +162,10 @@
     }
     return null;
   };
+  // The form's action property is shadowed by a control named "action" (the wizard's buttons): read the attribute.
+  var formAction = function (form) {
+    return new URL(form.getAttribute("action") || "", form.ownerDocument.baseURI).href;
+  };
   var liftsDialogs = function () { return M["dialogs-top"] && inFrame && window.name; };
   var dropLifted = function () {
     if (!liftsDialogs()) { return; }
@@ -175,7 +179,7 @@
     if (form) {
       holder = topDoc.createElement("form");
       holder.method = form.getAttribute("method") || "get";
-      holder.action = form.action;
+      holder.action = formAction(form);
       holder.target = window.name;
       Array.prototype.forEach.call(form.elements, function (el) {
         if (dialog.contains(el) || !el.name || el.disabled) { return; }
@@ -306,9 +310,9 @@
       var holder = form.closest(".lifted-dialog");
       var owner = frameWindow(window, target);
       if (holder) { holder.remove(); }
-      if (owner && owner.portalFetchInPage) { owner.portalFetchInPage(method, form.action, params); return; }
+      if (owner && owner.portalFetchInPage) { owner.portalFetchInPage(method, formAction(form), params); return; }
     }
-    fetchInPage(method, form.action, params);
+    fetchInPage(method, formAction(form), params);
   };
 
   // ---------------------------------------------------------------- document listeners (bound once)

@@ -14,6 +14,9 @@
   var SYSTEM_ERROR = "System error. Please try again later.";
   var NETWORK_ERROR = "Network Error";
   var navSeq = 0;
+  // The sandbox's markup knob (agent/sandbox/portal/markup.py): absent in the default markup.
+  var M = {};
+  (document.documentElement.dataset.markup || "").split(",").forEach(function (axis) { if (axis) { M[axis] = true; } });
   var pending = 0;
   var maskTimer = null;
 
@@ -127,7 +130,16 @@
   }
 
   function swap(html) {
-    var before = viewName();
+    if (M.late) {  // late: the view renders 200-600 ms after its answer arrived
+      var previous = viewName();
+      app.innerHTML = '<div class="app-loading" data-view="' + previous + '">Loading…</div>';
+      setTimeout(function () { render(html, previous); }, 200 + Math.floor(Math.random() * 400));
+      return;
+    }
+    render(html, viewName());
+  }
+
+  function render(html, before) {
     app.innerHTML = html;
     var after = viewName();
     mount(before !== after);
@@ -147,6 +159,49 @@
     app.querySelectorAll("form").forEach(updateChannels);
     var open = app.querySelector("[data-dialog]:not([hidden]) input:not([type=hidden]):not([readonly])");
     if (open) { open.focus(); }
+    var notice = app.querySelector("#notice-dialog");
+    if (notice && M["notice-mask"]) {  // notice-mask: the notice pops up a moment later, closable only by OK
+      notice.hidden = true;
+      notice.querySelectorAll(".el-dialog__headerbtn").forEach(function (x) { x.remove(); });
+      setTimeout(function () { notice.hidden = false; }, 400 + Math.floor(Math.random() * 500));
+    }
+  }
+
+  // confirm: "Are you sure you want to submit?" (Yes/No) before a Submit/Confirm is sent.
+  function needsConfirm(form, submitter) {
+    if (!M.confirm || !submitter || form.hasAttribute("data-login-form") || form.hasAttribute("data-otp-form")) {
+      return false;
+    }
+    var text = submitter.textContent.trim();
+    return text === "Submit" || text === "Confirm";
+  }
+
+  function askConfirm(form, submitter) {
+    var old = document.getElementById("confirm-submit-box");
+    if (old) { old.remove(); }
+    var overlay = document.createElement("div");
+    overlay.className = "el-overlay is-message-box";
+    overlay.id = "confirm-submit-box";
+    overlay.innerHTML = '<div class="el-overlay-message-box"><div class="el-message-box" role="dialog" ' +
+      'aria-modal="true" aria-labelledby="confirm-submit-box-title" aria-describedby="confirm-submit-box-text">' +
+      '<div class="el-message-box__header"><div class="el-message-box__title"><span id="confirm-submit-box-title">' +
+      'Confirm</span></div></div><div class="el-message-box__content"><div class="el-message-box__container">' +
+      '<div class="el-message-box__message"><p id="confirm-submit-box-text">Are you sure you want to submit?</p>' +
+      '</div></div></div><div class="el-message-box__btns">' +
+      '<button type="button" class="el-button" data-answer="no"><span>No</span></button>' +
+      '<button type="button" class="el-button el-button--primary" data-answer="yes"><span>Yes</span></button>' +
+      '</div></div></div>';
+    overlay.addEventListener("click", function (event) {
+      var answer = event.target.closest("[data-answer]");
+      if (!answer) { return; }
+      event.stopPropagation();
+      overlay.remove();
+      if (answer.dataset.answer === "yes") {
+        form.dataset.confirmed = "true";
+        form.requestSubmit(submitter);
+      }
+    });
+    document.body.appendChild(overlay);
   }
 
   // The live portal's Vue form re-initialises its model while the captcha is read, wiping what was typed.
@@ -367,6 +422,8 @@
       navigate(form.dataset.routeForm + (query ? "?" + query : ""));
       return;
     }
+    if (form.dataset.confirmed !== "true" && needsConfirm(form, submitter)) { askConfirm(form, submitter); return; }
+    delete form.dataset.confirmed;
     var skip = submitter && submitter.hasAttribute("data-skip-validation");
     if (form.hasAttribute("data-login-form") && !validateRequired(form)) { return; }
     if (form.hasAttribute("data-otp-form") && !skip) {
