@@ -505,15 +505,12 @@ class Portal:
         if kyc.email:
             wizard.fill("notification_email", kyc.email)
         self._submit(wizard, "next")
-        try:
-            wizard.loc("submit").first.wait_for(state="visible")
-        except PlaywrightTimeout:
+        if wizard.wait_for("submit") is None:
             self._step_error(wizard, "KYC Info")
-            raise self.ctx.drift("create", "the Review step") from None
+            raise self.ctx.drift("create", "the Review step")
 
     def _wizard_submit(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
-        review = wizard.scope()
-        if review.get_by_text(op.username, exact=True).count() == 0:
+        if not locate.text_shown(self.page, re.compile(rf"^\s*{re.escape(op.username)}\s*$")):
             raise self.ctx.drift("create", f"the user name {op.username} on the Review step")
         wizard.click("submit")
         succeeded = wizard.element("succeeded")
