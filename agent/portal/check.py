@@ -176,9 +176,30 @@ class _Scan:
             if not self.pagemap.has(name, key):
                 continue
             element = self.pagemap.element(name, key)
-            where = find_in_frames(element, self.portal.page)
+            where = self.by_place(name, key)
+            if where is None:
+                where = find_in_frames(element, self.portal.page)
             self.report.items.append(CheckItem(name, key, element.describe(), where is not None, where or ""))
         self.record(name)
+
+    def by_place(self, name: str, key: str) -> str | None:
+        """Where the flows find ``key`` when they do not go by its name (the captcha picture by its place, the grid
+        by its column headers, check boxes by the text beside them); None when they go by name or find nothing."""
+        ctx = self.portal.ctx
+        try:
+            if (name, key) == ("login", "captcha_image"):
+                found: Any = LoginScreen(ctx).captcha_image()
+            elif (name, key) == ("operators", "grid"):
+                found = OperatorsScreen(ctx).read_grid()[0]
+            elif name == "create" and self.pagemap.element(name, key).spec.get("role") == "checkbox":
+                found = CreateOperatorScreen(ctx).checkbox(key)
+            else:
+                return None
+            handle = found.first.element_handle(timeout=ctx.options.element_timeout_ms)
+            frame = handle.owner_frame() if handle is not None else None
+        except (AgentError, PlaywrightError):
+            return None
+        return frame_label(frame, self.portal.page) if frame is not None else None
 
     def record(self, name: str) -> None:
         if self.record_dir is None:

@@ -12,6 +12,8 @@ import dataclasses
 import enum
 import logging
 import re
+import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -19,7 +21,9 @@ from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agent.errors import AuthError, NeedsHumanError, PortalError
+from agent.portal import locate
 from agent.portal.human import HumanInput
+from agent.portal.pagemap import Element
 from agent.portal.screens import (
     BrowseScreen,
     CreateOperatorScreen,
@@ -53,20 +57,13 @@ class LoginResult(enum.Enum):
     FIRST_LOGIN = "first_login"
 
 
-def _wait_any(ctx: PortalContext, candidates: dict[str, Locator], timeout_ms: int) -> str:
-    """Wait until one of ``candidates`` is visible; returns its key. Candidates must live in the same frame."""
-    keys = list(candidates)
-    combined = candidates[keys[0]]
-    for key in keys[1:]:
-        combined = combined.or_(candidates[key])
-    combined.first.wait_for(state="visible", timeout=timeout_ms)
-    for key in keys:
-        try:
-            if candidates[key].first.is_visible():
-                return key
-        except Exception:  # noqa: BLE001, S112 - a detached element is simply not the one
-            continue
-    return keys[0]
+def _wait_any(ctx: PortalContext, candidates: Mapping[str, Locator | Element], timeout_ms: int) -> str:
+    """Wait until one of ``candidates`` is visible; returns its key. An Element is looked for in every frame (a
+    dialog or message may open in another frame than the button); a Locator only where it was made."""
+    found = locate.wait_any(ctx.page, candidates, timeout_ms)
+    if found is None:
+        raise PlaywrightTimeout(f"none of {', '.join(candidates)} appeared within {timeout_ms} ms")
+    return found[0]
 
 
 class Portal:
@@ -122,6 +119,7 @@ class Portal:
                         "The verification code was refused three times.",
                         hint="Run the same command again and type the 4 digits exactly as shown.",
                     )
+                self.human.refused("captcha", attempt)
                 continue
             break
         else:  # pragma: no cover - the loop always breaks or raises
@@ -139,31 +137,45 @@ class Portal:
         default_say(text)
 
     def _wait_detached(self, handle: Any) -> None:
-        """After a submit that reloads the page, wait until the old page is gone (or the navigation fails)."""
+        """After a submit, wait until the old page (or the part of it holding the button) is gone. A confirmation
+        the portal asks on the way ("Are you sure…?") is answered Yes; a submit that changes nothing on the page
+        (a client-side error message) ends the wait at the page timeout, and the caller's outcome check decides."""
         if handle is None:
             return
-        try:
-            handle.wait_for_element_state("hidden", timeout=self.ctx.options.timeout_ms)
-        except PlaywrightTimeout:
-            pass  # the page did not reload (e.g. a client-side error message): the outcome check decides
-        except PlaywrightError:
-            pass  # already detached: the old page is gone
+        yes = ShellScreen(self.ctx).element("confirm_yes") if self.ctx.pagemap.has("shell", "confirm_yes") else None
+        deadline = time.monotonic() + self.ctx.options.timeout_ms / 1000
+        while True:
+            try:
+                handle.wait_for_element_state("hidden", timeout=locate.POLL_SLICE_MS)
+                return
+            except PlaywrightTimeout:
+                pass
+            except PlaywrightError:
+                return  # already detached: the old page is gone
+            if yes is not None:
+                confirm = locate.visible_now(self.page, yes)
+                if confirm is not None and confirm.count() == 1:
+                    log.debug("answering the portal's confirmation with Yes")
+                    confirm.click()
+                    continue
+            if time.monotonic() >= deadline:
+                locate.note_expired("the page to change after a submit")
+                return
 
     def _after_login_submit(
         self, login: LoginScreen, otp: OtpScreen, first: FirstLoginScreen, shell: ShellScreen, timeout_ms: int
     ) -> str:
-        page = self.page
-        candidates = {
-            "otp": otp.loc("screen"),
-            "first_login": first.loc("screen"),
-            "home": shell.loc("screen"),
+        candidates: dict[str, Locator | Element] = {
+            "otp": otp.element("screen"),
+            "first_login": first.element("screen"),
+            "home": shell.element("screen"),
         }
         for key in ("captcha_wrong", "credentials_wrong", "locked", "short_code_unknown", "dormant"):
-            candidates[key] = page.get_by_text(login.text_re(key))
+            candidates[key] = login.said(key)
         if self.ctx.pagemap.has("login", "texts", "required"):
             # The page itself refused to send an emptied form (fields reset while the captcha was read): the portal
             # saw nothing, so typing again is safe.
-            candidates["required"] = page.get_by_text(login.text_re("required"))
+            candidates["required"] = login.said("required")
         try:
             outcome = _wait_any(self.ctx, candidates, timeout_ms)
         except PlaywrightTimeout:
@@ -210,9 +222,9 @@ class Portal:
                 self._submit(otp, "submit")
                 timeout = self.ctx.options.timeout_ms
             candidates = {
-                "first_login": first.loc("screen"),
-                "home": shell.loc("screen"),
-                "otp_wrong": self.page.get_by_text(otp.text_re("otp_wrong")),
+                "first_login": first.element("screen"),
+                "home": shell.element("screen"),
+                "otp_wrong": otp.said("otp_wrong"),
             }
             try:
                 outcome = _wait_any(self.ctx, candidates, timeout)
@@ -223,9 +235,14 @@ class Portal:
             if outcome != "otp_wrong":
                 return outcome
             log.info("the portal refused the SMS code (attempt %d)", attempt)
-            if attempt < OTP_TRIES and not self.human.otp_in_browser and otp.loc("resend").count() == 1:
+            if attempt == OTP_TRIES:
+                break
+            resent = False
+            if not self.human.otp_in_browser and otp.loc("resend").count() == 1:
                 # The code may have expired: ask for a fresh one before the next try.
                 self._submit(otp, "resend")
+                resent = True
+            self.human.refused("otp", attempt, phone_hint=phone, resent=resent)
         raise NeedsHumanError(
             "The SMS code was refused three times.",
             hint="Wait for a new SMS, then run the same command again.",
@@ -252,19 +269,16 @@ class Portal:
         screen.select("question_2", q2)
         screen.fill_code("answer_2", answers[1])
         screen.click("submit")
-        confirm = screen.loc("confirm")
-        done = screen.loc("done")
-        outcome = _wait_any(self.ctx, {"confirm": confirm, "done": done}, self.ctx.options.timeout_ms)
+        done = screen.element("done")
+        outcome = _wait_any(self.ctx, {"confirm": screen.element("confirm"), "done": done}, self.ctx.options.timeout_ms)
         if outcome == "confirm":
-            self._click_reload(confirm.first)
-        rejected = self.page.get_by_text(screen.text_re("rejected")).or_(
-            self.page.get_by_text(screen.text_re("same_as_old"))
-        )
+            self._click_reload(screen.require("confirm").first)
+        refusals = {"rejected": screen.said("rejected"), "same_as_old": screen.said("same_as_old")}
         try:
-            outcome = _wait_any(self.ctx, {"done": done, "rejected": rejected}, self.ctx.options.timeout_ms)
+            outcome = _wait_any(self.ctx, {"done": done, **refusals}, self.ctx.options.timeout_ms)
         except PlaywrightTimeout:
             raise self.ctx.drift("first_login", "the confirmation that the password was changed") from None
-        if outcome == "rejected":
+        if outcome in refusals:
             raise PortalError(
                 "The portal refused the new web operator password; it was not submitted again.",
                 hint="Run setup again; mpesa-agent generates a password that follows the portal's rules.",
@@ -293,11 +307,14 @@ class Portal:
             self.logged_in_as = None
             return
         shell.click("logout")
-        confirm = shell.loc("logout_confirm")
         login = LoginScreen(self.ctx)
-        outcome = _wait_any(self.ctx, {"confirm": confirm, "login": login.loc("screen")}, self.ctx.options.timeout_ms)
+        outcome = _wait_any(
+            self.ctx,
+            {"confirm": shell.element("logout_confirm"), "login": login.element("screen")},
+            self.ctx.options.timeout_ms,
+        )
         if outcome == "confirm":
-            confirm.first.click()
+            shell.click("logout_confirm")
             login.wait_shown()
         self.logged_in_as = None
 
@@ -321,10 +338,9 @@ class Portal:
             return screen
         shell.click("browse_organization")
         browse = BrowseScreen(self.ctx)
-        try:
-            browse.loc("screen").or_(browse.loc("tree_operators")).first.wait_for(state="visible")
-        except PlaywrightTimeout:
-            raise self.ctx.drift("browse", browse.element("screen").describe()) from None
+        shown = {"screen": browse.element("screen"), "tree": browse.element("tree_operators")}
+        if locate.wait_any(self.page, shown, self.ctx.options.timeout_ms, inner_first=True) is None:
+            raise self.ctx.drift("browse", browse.element("screen").describe())
         # The tree link reloads the frame even when the list is shown already: wait for the old page to go, or a
         # search typed now would be lost in the reload.
         self._click_reload(browse.require("tree_operators").first)
@@ -426,12 +442,12 @@ class Portal:
             )
 
     def _wizard_identity(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
-        wizard.require(op.kind).check()
+        wizard.tick(op.kind)
         wizard.fill("user_name", op.username)
         self._submit(wizard, "next")
-        duplicate = wizard.scope().get_by_text(wizard.text_re("duplicate_user"))
+        duplicate = wizard.said("duplicate_user")
         outcome = _wait_any(
-            self.ctx, {"assign": wizard.loc("rule_profile"), "duplicate": duplicate}, self.ctx.options.timeout_ms
+            self.ctx, {"assign": wizard.element("rule_profile"), "duplicate": duplicate}, self.ctx.options.timeout_ms
         )
         if outcome == "duplicate":
             raise OperatorExistsError(
@@ -443,31 +459,30 @@ class Portal:
         wizard.select("rule_profile", op.rule_profile)
         self._submit(wizard, "add_role")
         dialog = wizard.require("role_dialog", timeout_ms=self.ctx.options.timeout_ms)
-        missing = [r for r in op.roles if dialog.get_by_role("checkbox", name=r, exact=True).count() == 0]
+        missing = [r for r in op.roles if locate.checkbox_beside(dialog, r) is None]
         if missing and wizard.loc("role_dialog_all").count() == 1:
             # Some portals list only the channel's roles; the reference says a mismatch is a warning, not a block.
             self._submit(wizard, "role_dialog_all")
             dialog = wizard.require("role_dialog", timeout_ms=self.ctx.options.timeout_ms)
         for role in op.roles:
-            box = dialog.get_by_role("checkbox", name=role, exact=True)
-            if box.count() == 0:
-                box = dialog.get_by_role("checkbox", name=re.compile(f"^{re.escape(role)}$", re.IGNORECASE))
-            if box.count() != 1:
+            box = locate.checkbox_beside(dialog, role)
+            if box is None:
                 raise self.ctx.drift("create", f'the role "{role}" in the Select Role dialog')
-            if not box.is_checked():
-                box.check()
+            try:
+                locate.tick(box)
+            except PlaywrightError:
+                raise self.ctx.drift(
+                    "create", f'the role "{role}" in the Select Role dialog', "it stayed unticked"
+                ) from None
         self._submit(wizard, "role_dialog_ok")
         wizard.require("rule_profile", timeout_ms=self.ctx.options.timeout_ms)
-        scope = wizard.scope()
         for role in op.roles:
-            if scope.get_by_role("cell", name=re.compile(f"^{re.escape(role)}$", re.IGNORECASE)).count() == 0:
+            if not locate.text_shown(self.page, re.compile(rf"^\s*{re.escape(role)}\s*$", re.IGNORECASE)):
                 raise self.ctx.drift("create", f'the role "{role}" in the roles grid after OK')
         self._submit(wizard, "next")
-        try:
-            wizard.loc("first_name").first.wait_for(state="visible")
-        except PlaywrightTimeout:
+        if wizard.wait_for("first_name") is None:
             self._step_error(wizard, "Assign")
-            raise self.ctx.drift("create", "the KYC Info step") from None
+            raise self.ctx.drift("create", "the KYC Info step")
 
     def _wizard_kyc(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
         kyc = op.kyc
@@ -490,25 +505,21 @@ class Portal:
         if kyc.email:
             wizard.fill("notification_email", kyc.email)
         self._submit(wizard, "next")
-        try:
-            wizard.loc("submit").first.wait_for(state="visible")
-        except PlaywrightTimeout:
+        if wizard.wait_for("submit") is None:
             self._step_error(wizard, "KYC Info")
-            raise self.ctx.drift("create", "the Review step") from None
+            raise self.ctx.drift("create", "the Review step")
 
     def _wizard_submit(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
-        review = wizard.scope()
-        if review.get_by_text(op.username, exact=True).count() == 0:
+        if not locate.text_shown(self.page, re.compile(rf"^\s*{re.escape(op.username)}\s*$")):
             raise self.ctx.drift("create", f"the user name {op.username} on the Review step")
         wizard.click("submit")
-        confirm = wizard.loc("confirm")
-        succeeded = wizard.loc("succeeded")
-        outcome = _wait_any(self.ctx, {"confirm": confirm, "succeeded": succeeded}, self.ctx.options.timeout_ms)
+        succeeded = wizard.element("succeeded")
+        outcome = _wait_any(
+            self.ctx, {"confirm": wizard.element("confirm"), "succeeded": succeeded}, self.ctx.options.timeout_ms
+        )
         if outcome == "confirm":
-            self._click_reload(confirm.first)
-        try:
-            succeeded.first.wait_for(state="visible")
-        except (PlaywrightTimeout, PlaywrightError):
+            self._click_reload(wizard.require("confirm").first)
+        if wizard.wait_for("succeeded") is None:
             # An error page or a dropped answer after Submit: the caller reconciles by searching the grid.
             raise PortalError(f"The portal gave no confirmation after submitting {op.username}.") from None
         if self.ctx.pagemap.has("create", "succeeded_ok") and wizard.loc("succeeded_ok").count() == 1:
@@ -538,15 +549,12 @@ class Portal:
         info.fill("password", password)
         info.fill("confirm_password", password)
         self._submit(info, "submit")
-        succeeded = info.loc("succeeded")
-        rejected = (
-            info.scope().get_by_text(info.text_re("rejected")).or_(info.scope().get_by_text(info.text_re("different")))
-        )
+        refusals = {"rejected": info.said("rejected"), "different": info.said("different")}
         try:
-            outcome = _wait_any(self.ctx, {"ok": succeeded, "rejected": rejected}, self.ctx.options.timeout_ms)
+            outcome = _wait_any(self.ctx, {"ok": info.element("succeeded"), **refusals}, self.ctx.options.timeout_ms)
         except (PlaywrightTimeout, PlaywrightError):
             raise PortalError(f"The portal gave no confirmation after Set Password for {username}.") from None
-        if outcome == "rejected":
+        if outcome in refusals:
             raise PortalError(
                 f"The portal refused the new password for {username}; it was not submitted again.",
                 hint="Run again: mpesa-agent generates passwords that follow the portal's rules.",

@@ -2,7 +2,9 @@
 
 A screen's elements are looked up by name (``pagemap.element("login", "user_name")``); how to find each one (label,
 role + name, text, or a justified CSS selector) is data, so a relabelled portal is a configuration change. A user can
-override the shipped map with ``portal.toml`` in their config dir (same structure, only the keys that differ).
+override the shipped map with ``portal.toml`` in their config dir (same structure, only the keys that differ). An
+overriding *element* (a table with ``label``, ``role``, ``text`` or ``css``) replaces the shipped one whole, so a lone
+``css = "..."`` wins over a shipped ``label``; other tables (texts, columns, values) are merged key by key.
 """
 
 from __future__ import annotations
@@ -72,10 +74,22 @@ class Element:
         raise ConfigError(f"portal.toml: [{self.screen}] {self.key} has no label, role, text or css.")
 
 
+#: The keys that make a table an element description: an override holding one of them replaces the whole element.
+LOCATOR_KEYS = ("label", "role", "text", "css")
+
+
+def is_element(spec: Any) -> bool:
+    """Whether ``spec`` describes an element (says how to find it), not a table of texts, columns or values."""
+    return isinstance(spec, dict) and any(key in spec for key in LOCATOR_KEYS)
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``: an element in ``override`` replaces the shipped element; other tables merge."""
     out = copy.deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if is_element(value):
+            out[key] = copy.deepcopy(value)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -17,6 +18,7 @@ from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agent.errors import PortalChangedError
+from agent.portal import locate
 from agent.portal.browser import BrowserOptions, BrowserSession
 from agent.portal.pagemap import Element, PageMap, Scope
 from agent.secret import Secret
@@ -64,6 +66,11 @@ class Screen:
         return self.ctx.pagemap
 
     def scope(self) -> Scope:
+        """Where this screen is: the frame (any depth) that shows its ``screen`` element now; else the classic
+        portal's visible tab iframe, or the page."""
+        shown = locate.frame_showing(self.page, self.element("screen"), self.in_work_area)
+        if shown is not None:
+            return shown  # type: ignore[no-any-return]
         if self.in_work_area and self.map.has("work_area_frame"):
             element = Element("work_area_frame", "frame", self.map.value("work_area_frame"))
             return element.locate(self.page).last.content_frame
@@ -73,7 +80,22 @@ class Screen:
         return self.map.element(self.section, key)
 
     def loc(self, key: str) -> Locator:
-        return self.element(key).locate(self.scope())
+        """The element ``key`` in the frame that shows it now (any frame, any depth), else in this screen's scope."""
+        element = self.element(key)
+        found = locate.visible_now(self.page, element, self.in_work_area)
+        return found if found is not None else element.locate(self.scope())
+
+    def wait_for(self, key: str, timeout_ms: int | None = None) -> Locator | None:
+        """The visible matches of ``key`` in any frame once shown, or None after ``timeout_ms`` (page timeout)."""
+        return locate.wait_visible(
+            self.page, self.element(key), timeout_ms or self.ctx.options.timeout_ms, self.in_work_area
+        )
+
+    def said(self, key: str, *, section: str = "") -> Element:
+        """The page map's text ``key`` as an element: shown anywhere (any frame), case-insensitive, as a substring."""
+        return Element(
+            section or self.section, key, {"text": self.map.text(section or self.section, key), "partial": True}
+        )
 
     def text_re(self, key: str) -> re.Pattern[str]:
         return re.compile(re.escape(self.map.text(self.section, key)), re.IGNORECASE)
@@ -81,24 +103,17 @@ class Screen:
     # -- waiting ---------------------------------------------------------------------------------------------
     def wait_shown(self, timeout_ms: int | None = None) -> None:
         """Wait (page timeout) until this screen is shown; a screen that never comes is portal drift."""
-        try:
-            self.loc("screen").first.wait_for(state="visible", timeout=timeout_ms or self.ctx.options.timeout_ms)
-        except PlaywrightTimeout:
-            raise self.ctx.drift(self.section, self.element("screen").describe()) from None
+        if self.wait_for("screen", timeout_ms) is None:
+            raise self.ctx.drift(self.section, self.element("screen").describe())
 
     def is_shown(self) -> bool:
-        try:
-            return bool(self.loc("screen").first.is_visible())
-        except PlaywrightError:
-            return False
+        return locate.visible_now(self.page, self.element("screen"), self.in_work_area) is not None
 
     def require(self, key: str, *, timeout_ms: int | None = None) -> Locator:
-        """The element ``key``, visible, or PortalChangedError quickly."""
-        locator = self.loc(key)
-        try:
-            locator.first.wait_for(state="visible", timeout=timeout_ms or self.ctx.options.element_timeout_ms)
-        except PlaywrightTimeout:
-            raise self.ctx.drift(self.section, self.element(key).describe()) from None
+        """The element ``key``, visible (in whichever frame shows it), or PortalChangedError quickly."""
+        locator = self.wait_for(key, timeout_ms or self.ctx.options.element_timeout_ms)
+        if locator is None:
+            raise self.ctx.drift(self.section, self.element(key).describe())
         count = locator.count()
         if count != 1:
             raise self.ctx.drift(self.section, self.element(key).describe(), f"found {count} matches, expected one")
@@ -152,6 +167,30 @@ class Screen:
     def click(self, key: str) -> None:
         self.require(key).click()
 
+    def checkbox(self, key: str) -> Locator:
+        """The check box ``key``: as the map says, else the box beside the map's name for it (an unnamed box)."""
+        element = self.element(key)
+        text = str(element.spec.get("name") or element.spec.get("text") or "")
+        deadline = time.monotonic() + self.ctx.options.element_timeout_ms / 1000
+        while True:
+            found = locate.visible_now(self.page, element, self.in_work_area)
+            if found is not None and found.count() == 1:
+                return found
+            for frame in locate.all_frames(self.page, self.in_work_area):
+                box = locate.checkbox_beside(frame, text) if text else None
+                if box is not None:
+                    return box
+            if time.monotonic() >= deadline:
+                raise self.ctx.drift(self.section, element.describe())
+            locate.pause_on([element.locate(self.scope())])
+
+    def tick(self, key: str) -> None:
+        """Check the box ``key`` and verify that it is checked."""
+        try:
+            locate.tick(self.checkbox(key))
+        except PlaywrightError:
+            raise self.ctx.drift(self.section, self.element(key).describe(), "it did not become checked") from None
+
     def visible_error(self, *keys: str) -> str | None:
         """The first of the page map's texts ``keys`` now visible on this screen, by key."""
         for key in keys:
@@ -200,11 +239,50 @@ class LoginScreen(Screen):
                 return False
         return True
 
+    def captcha_image(self) -> Locator:
+        """The captcha picture by its place: the image in the same form row or region as the captcha field (the
+        nearest enclosing element that shows an image; the closest image when it shows several). The page map's
+        ``captcha_image`` only when no image is near the field."""
+        field = self.require("verification_code").first
+        for level in range(1, 7):
+            images = field.locator(f"xpath=ancestor::*[{level}]").locator("img").filter(visible=True)
+            count = images.count()
+            if count == 1:
+                return images.first
+            if count > 1:
+                return images.nth(_closest(field, images))
+        return self.require("captcha_image").first
+
     def captcha_png(self) -> bytes:
-        return bytes(self.require("captcha_image").screenshot())
+        """The captcha picture, once it has loaded (natural width > 0)."""
+        image = self.captcha_image()
+        try:
+            image.page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0",
+                arg=image.element_handle(),
+                timeout=self.ctx.options.timeout_ms,
+            )
+        except PlaywrightError:
+            raise self.ctx.drift(self.section, "the captcha picture", "it did not load") from None
+        return bytes(image.screenshot())
 
     def refresh_captcha(self) -> None:
         self.click("refresh_captcha")
+
+
+def _closest(field: Locator, images: Locator) -> int:
+    """The index of the image in ``images`` nearest to ``field`` on the page."""
+    box = field.bounding_box() or {"x": 0.0, "y": 0.0, "width": 0.0, "height": 0.0}
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    best, best_distance = 0, float("inf")
+    for i in range(images.count()):
+        other = images.nth(i).bounding_box()
+        if other is None:
+            continue
+        dx, dy = other["x"] + other["width"] / 2 - cx, other["y"] + other["height"] / 2 - cy
+        if dx * dx + dy * dy < best_distance:
+            best, best_distance = i, dx * dx + dy * dy
+    return best
 
 
 class OtpScreen(Screen):
@@ -244,11 +322,36 @@ class SidebarScreen(Screen):
 # ---------------------------------------------------------------------------------------------------------------
 # Screens in the work area (the classic portal's tab iframe)
 
-_TABLE_JS = """t => [...t.querySelectorAll('tr')].map(r => [...r.querySelectorAll('th,td')].map(c => {
-    const copy = c.cloneNode(true);
-    copy.querySelectorAll('[aria-hidden=true]').forEach(n => n.remove());  // sort carets and icons are not text
-    return (copy.textContent || '').replace(/\\s+/g, ' ').trim();
-}))"""
+#: Reads a grid by its column headers, whatever it is built of (a <table>, an ARIA grid of divs, or plain divs
+#: under header texts): the header row is the element whose children's texts include every wanted header (texts
+#: without sort markers, "*" and nodes hidden from assistive technology); the data rows are the later elements of
+#: the same tag with as many children (a <tr> may have more). Returns null when no such header row is in ``root``.
+_GRID_JS = """(root, wanted) => {
+    const clean = n => {
+        const copy = n.cloneNode(true);
+        copy.querySelectorAll('[aria-hidden=true]').forEach(x => x.remove());
+        const marks = /^[\\s*]+|[\\s*\\u25b2\\u25bc\\u25b4\\u25be\\u2191\\u2193\\u21c5\\u2195^]+$/g;
+        return (copy.textContent || '').replace(/\\s+/g, ' ').replace(marks, '').trim();
+    };
+    const lower = wanted.map(w => w.toLowerCase());
+    const all = [...root.querySelectorAll('*')];
+    const header = all.find(e => {
+        if (e.children.length < wanted.length) return false;
+        const texts = [...e.children].map(c => clean(c).toLowerCase());
+        return lower.every(w => texts.includes(w));
+    });
+    if (!header) return null;
+    const tag = header.tagName.toLowerCase();
+    const n = header.children.length;
+    const fits = e => (tag === 'tr' ? e.children.length >= n : e.children.length === n);
+    const same = all.filter(e => e.tagName.toLowerCase() === tag && fits(e));
+    const at = same.indexOf(header);
+    return {
+        tag, n, at,
+        header: [...header.children].map(clean),
+        rows: same.slice(at + 1).map(r => [...r.children].map(clean)),
+    };
+}"""
 
 
 class BrowseScreen(Screen):
@@ -263,34 +366,47 @@ class OperatorsScreen(Screen):
     def columns(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self.map.value(self.section, "columns").items()}
 
+    def read_grid(self) -> tuple[Locator, dict[str, Any]]:
+        """The grid (its root and what it reads) in whichever frame shows it, waiting briefly; drift when absent."""
+        wanted = list(self.columns().values())
+        root_element = self.element("grid")
+        deadline = time.monotonic() + self.ctx.options.element_timeout_ms / 1000
+        while True:
+            for frame in locate.all_frames(self.page, inner_first=True):
+                shown = locate.visible_now(self.page, root_element.locate(frame))
+                root = shown.first if shown is not None else frame.locator("body")
+                try:
+                    found = root.evaluate(_GRID_JS, wanted)
+                except PlaywrightError:
+                    continue
+                if found:
+                    return root, found
+            if time.monotonic() >= deadline:
+                raise self.ctx.drift(self.section, f"a grid with the columns {', '.join(wanted)}")
+            locate.pause_on([root_element.locate(self.scope())])
+
     def table(self) -> list[dict[str, str]]:
         """The result grid as a list of {header: cell text}; empty when there are no records."""
-        grid = self.require("grid")
-        rows: list[list[str]] = grid.evaluate(_TABLE_JS)
-        if not rows:
-            raise self.ctx.drift(self.section, "the result grid's header row")
-        header = rows[0]
-        wanted = self.columns()
-        missing = [v for v in wanted.values() if v not in header]
-        if missing:
-            raise self.ctx.drift(self.section, f"the grid column(s) {', '.join(missing)}")
+        _root, found = self.read_grid()
+        header: list[str] = found["header"]
         out = []
-        for cells in rows[1:]:
+        for cells in found["rows"]:
             if len(cells) < len(header):
                 continue  # "No records found." or a paging row
             out.append(dict(zip(header, cells, strict=False)))
         return out
 
     def row_locator(self, username: str) -> Locator:
-        column = self.columns()["user_name"]
-        grid = self.require("grid")
-        header: list[str] = grid.evaluate(_TABLE_JS)[0]
-        index = header.index(column)
-        rows = grid.get_by_role("row")
-        for i in range(rows.count()):
-            cells = rows.nth(i).get_by_role("cell")
-            if cells.count() > index and cells.nth(index).inner_text().strip().lower() == username.lower():
-                return rows.nth(i)
+        """The grid row whose user-name cell is ``username`` (case-insensitive)."""
+        root, found = self.read_grid()
+        header: list[str] = found["header"]
+        index = [h.lower() for h in header].index(self.columns()["user_name"].lower())
+        rows = root.locator(f"xpath=.//*[local-name()='{found['tag']}' and count(*)>={found['n']}]")
+        if found["tag"] != "tr":
+            rows = root.locator(f"xpath=.//*[local-name()='{found['tag']}' and count(*)={found['n']}]")
+        for offset, cells in enumerate(found["rows"]):
+            if len(cells) > index and cells[index].strip().lower() == username.lower():
+                return rows.nth(found["at"] + 1 + offset)
         raise self.ctx.drift(self.section, f"the row of {username}")
 
 

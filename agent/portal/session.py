@@ -31,6 +31,35 @@ class PortalOptions:
     human_timeout_s: int = 300
 
 
+def portal_base_url(url: str) -> str:
+    """The portal's base address from what a user gave: the base itself or a login page of either generation.
+
+    ``https://host/orglogin.action`` and ``https://host/#/login`` both become ``https://host``; query strings and
+    fragments after a login page are dropped; any other path (a portal under a prefix) is kept.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    from agent import resources
+
+    parts = urlsplit(url.strip())
+    path = parts.path
+    login_paths = []
+    for generation in GENERATIONS:
+        data = resources.load_toml("portal.toml").get(generation, {})
+        if isinstance(data, dict) and isinstance(data.get("login_path"), str):
+            login_paths.append(str(data["login_path"]))
+    fragment = parts.fragment
+    for login_path in login_paths:
+        route, _, hash_route = login_path.partition("#")
+        if hash_route and fragment.rstrip("/") == hash_route.rstrip("/") and path.rstrip("/") == route.rstrip("/"):
+            fragment = ""
+        elif not hash_route and route and path.rstrip("/").endswith(route.rstrip("/")):
+            path = path.rstrip("/")[: -len(route.rstrip("/"))]
+            fragment = ""
+    query = "" if path != parts.path else parts.query
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), query, fragment)).rstrip("/")
+
+
 def detect_generation(browser: BrowserSession, url: str, timeout_ms: int) -> str:
     """Which UI generation the portal serves: open the current UI's login route; a portal that shows the current
     login marker is "current", one that ends on the classic login page is "classic"."""
@@ -59,6 +88,7 @@ def portal_session(options: PortalOptions, human: HumanInput, *, browser: Any = 
     if options.ui not in ("auto", *GENERATIONS):
         raise UsageError(f"Unknown portal UI '{options.ui}'.", hint="Use --ui auto, classic or current.")
     browser_options = BrowserOptions(headless=options.headless, timeout_ms=options.timeout_ms)
+    options = dataclasses.replace(options, url=portal_base_url(options.url))
     with BrowserSession(browser_options, browser=browser) as session:
         generation = options.ui
         if generation == "auto":

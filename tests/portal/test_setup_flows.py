@@ -108,6 +108,11 @@ class Clumsy(SandboxInput):
         self.control = control
         self.wrong_captchas = 0
         self.otps = 0
+        self.refusals: list[tuple[str, int, str, bool]] = []
+
+    def refused(self, kind: Any, attempt: int, *, phone_hint: str = "", resent: bool = True) -> None:
+        self.refusals.append((str(kind), attempt, phone_hint, resent))
+        super().refused(kind, attempt, phone_hint=phone_hint, resent=resent)
 
     def captcha(self, image_png: bytes, purpose: str) -> Secret:
         real = super().captcha(image_png, purpose)
@@ -132,6 +137,11 @@ def test_wrong_and_expired_codes_are_asked_again(run: Runner) -> None:
     assert result.ok
     assert human.wrong_captchas == 1
     assert human.otps >= 3
+    # The person is told of every refusal: the captcha once, the SMS code twice (each time with the phone it goes to).
+    kinds = [(kind, attempt) for kind, attempt, _phone, _resent in human.refusals]
+    assert kinds[0] == ("captcha", 1)
+    assert [k for k in kinds if k[0] == "otp"][:2] == [("otp", 1), ("otp", 2)]
+    assert all(phone for kind, _a, phone, _r in human.refusals if kind == "otp")
 
 
 def test_existing_operator_is_adopted_and_role_drift_reported(run: Runner) -> None:
