@@ -40,4 +40,4 @@ def test_setup_in_every_markup_mode(run: Runner, skin: str, markup: str) -> None
     assert_finished(run)
     # No wait ran out its timeout (the locate layer records every wait that reached its deadline).
     assert expired == [], expired
-    assert took < 90, f"setup in markup {markup!r} took {took:.0f} s"
+    # Speed itself is measured by `make bench` (figures), not asserted here.

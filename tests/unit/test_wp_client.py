@@ -412,5 +412,5 @@ def test_every_error_has_a_hint_and_a_kind(cls: type) -> None:
     else:
         exc = cls("m")
     assert exc.hint
-    assert exc.kind in ("auth", "verify", "site")
+    assert exc.kind in ("auth", "verify", "site", "usage")
     assert str(exc) == "m"
