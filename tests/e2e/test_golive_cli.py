@@ -208,7 +208,7 @@ def test_daraja_unreachable_is_a_clear_network_error_and_writes_nothing(
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
     before = plugin(world)
     status, answer, stderr = go_live("--environment", "sandbox", "--payment-type", "paybill")
-    assert status == 1, stderr
+    assert status == 10, stderr  # the documented network exit
     assert answer["message"] == "Daraja could not be reached (OAuth, sandbox)."
     assert "nothing was changed" in answer["hint"]
     assert plugin(world) == before
