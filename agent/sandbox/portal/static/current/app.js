@@ -132,8 +132,10 @@
   function swap(html) {
     if (M.late) {  // late: the view renders 200-600 ms after its answer arrived
       var previous = viewName();
+      var seq = navSeq;
       app.innerHTML = '<div class="app-loading" data-view="' + previous + '">Loading…</div>';
-      setTimeout(function () { render(html, previous); }, 200 + Math.floor(Math.random() * 400));
+      // A view whose navigation was overtaken by a newer one is never drawn (as a router drops a stale answer).
+      setTimeout(function () { if (seq === navSeq) { render(html, previous); } }, 200 + Math.floor(Math.random() * 400));
       return;
     }
     render(html, viewName());
