@@ -475,9 +475,13 @@ class Portal:
                     "create", f'the role "{role}" in the Select Role dialog', "it stayed unticked"
                 ) from None
         self._submit(wizard, "role_dialog_ok")
-        wizard.require("rule_profile", timeout_ms=self.ctx.options.timeout_ms)
+        timeout = self.ctx.options.timeout_ms
+        if not locate.wait_gone(self.page, wizard.element("role_dialog"), timeout):
+            raise self.ctx.drift("create", "the Select Role dialog closing after OK")
+        wizard.require("rule_profile", timeout_ms=timeout)
         for role in op.roles:
-            if not locate.text_shown(self.page, re.compile(rf"^\s*{re.escape(role)}\s*$", re.IGNORECASE)):
+            # The roles grid may be redrawn in place and late: wait for each role to show, never check once.
+            if not locate.wait_text(self.page, re.compile(rf"^\s*{re.escape(role)}\s*$", re.IGNORECASE), timeout):
                 raise self.ctx.drift("create", f'the role "{role}" in the roles grid after OK')
         self._submit(wizard, "next")
         if wizard.wait_for("first_name") is None:

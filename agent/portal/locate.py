@@ -188,3 +188,29 @@ def tick(box: Locator, text: Locator | None = None) -> None:
 def text_shown(page: Any, pattern: re.Pattern[str]) -> bool:
     """Whether ``pattern`` is shown as a whole text anywhere (any frame) right now."""
     return any(_visible(frame.get_by_text(pattern)) is not None for frame in all_frames(page))
+
+
+def wait_text(page: Any, pattern: re.Pattern[str], timeout_ms: int) -> bool:
+    """Whether ``pattern`` comes to be shown as a whole text in any frame within ``timeout_ms`` (a screen part
+    may be drawn late, or in another frame than the action that caused it)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not text_shown(page, pattern):
+        if time.monotonic() >= deadline:
+            note_expired(f"text {pattern.pattern}")
+            return False
+        pause_on(frame.get_by_text(pattern) for frame in all_frames(page, inner_first=True)[:1])
+    return True
+
+
+def wait_gone(page: Any, target: Target, timeout_ms: int) -> bool:
+    """Whether ``target`` is shown in no frame within ``timeout_ms`` (a dialog closing after OK)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while (shown := visible_now(page, target)) is not None:
+        if time.monotonic() >= deadline:
+            note_expired(f"{target.key if isinstance(target, Element) else 'element'} to close")
+            return False
+        try:
+            shown.first.wait_for(state="hidden", timeout=POLL_SLICE_MS)
+        except PlaywrightError:
+            pass
+    return True
