@@ -30,9 +30,18 @@ from typing import Any
 
 from agent import passwords
 from agent.context import Context, PasswordSource
-from agent.errors import AuthError, ExitStatus, NeedsHumanError, PortalError, UsageError, VerificationError
+from agent.errors import (
+    AuthError,
+    ExitStatus,
+    NeedsHumanError,
+    PasswordRefusedError,
+    PortalError,
+    UsageError,
+    VerificationError,
+)
 from agent.journal import Journal
 from agent.portal.flows import LoginResult, OperatorRow, Portal
+from agent.portal.human import LOOKALIKES, SmsCredentials
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault
 from agent.workflows.plan import OperatorPlan, SetupPlan
@@ -43,6 +52,8 @@ log = logging.getLogger(__name__)
 
 ACTIVE = "Active"
 PENDING_ACTIVE = "Pending Active"
+#: Temporary passwords from the SMS tried per setup job before it stops (the portal locks after about 3).
+SMS_PASSWORD_TRIES = 2
 
 #: The steps of setup and the checkpoints inside them (the e2e crash suite kills the agent at each one).
 SETUP = Workflow(
@@ -260,13 +271,7 @@ class SetupRun:
             # The last run staged a password but the portal still shows Pending Active: it never took.
             self.vault.discard_pending(ref)
         self.vault.discard_pending(security)  # answers staged for a change that never happened
-        creds = self.portal.human.sms_credentials("the new web operator's first login", plan.kyc.msisdn, plan.username)
-        if creds.username.lower() != plan.username.lower():
-            raise UsageError(f"The SMS is for {creds.username}, not for {plan.username}.")
-        self.vault.set_current(ref, creds.password, note="temporary password from the portal's SMS")
-        self.steps.checkpoint("web-activation:sms-read")
-        self.portal.logout()
-        result = self.portal.login(self.plan.profile, plan.username, creds.password, purpose="web operator first login")
+        creds, result = self._first_login_web()
         if result is not LoginResult.FIRST_LOGIN:
             raise PortalError(f"The portal did not ask {plan.username} to change its first password.")
         new = passwords.generate_password()
@@ -284,6 +289,54 @@ class SetupRun:
         self.steps.done("web-activation", "password changed; security questions set", username=plan.username)
         self.steps.checkpoint("web-activation:done")
         return dataclasses.replace(row, status=ACTIVE)
+
+    def _first_login_web(self) -> tuple[SmsCredentials, LoginResult]:
+        """The web operator's first login with the user name and temporary password from its SMS. A refused
+        temporary password is said (with the characters that look alike) and asked once more; the same value is
+        never sent twice, and the refusals of this setup job are counted in the journal so that re-runs cannot
+        add up to the portal's lockout (about 3 wrong logins, reference §10)."""
+        plan, ref, human = self.plan.web, self.refs["web"], self.portal.human
+        refused = max(
+            (
+                int(e["detail"]["sms_login_refusals"])
+                for e in self.journal.entries()
+                if e.get("step") == "web-activation" and "sms_login_refusals" in (e.get("detail") or {})
+            ),
+            default=0,
+        )
+        tried: list[Secret] = []
+        while True:
+            if refused >= SMS_PASSWORD_TRIES:
+                raise AuthError(
+                    f"The portal refused the temporary password of {plan.username} {refused} times; mpesa-agent "
+                    "will not try again, so the operator is not locked by us.",
+                    hint="Have the Business Administrator use Reset Password on the operator in the portal (a new "
+                    "SMS comes), then run mpesa-agent setup again.",
+                )
+            creds = human.sms_credentials("the new web operator's first login", plan.kyc.msisdn, plan.username)
+            if creds.username.lower() != plan.username.lower():
+                raise UsageError(f"The SMS is for {creds.username}, not for {plan.username}.")
+            if any(creds.password == old for old in tried):
+                raise AuthError(
+                    "That is the temporary password the portal just refused; it was not sent again.",
+                    hint=f"Compare it with the SMS character by character ({LOOKALIKES}), then run mpesa-agent "
+                    "setup again.",
+                )
+            self.vault.set_current(ref, creds.password, note="temporary password from the portal's SMS")
+            self.steps.checkpoint("web-activation:sms-read")
+            self.portal.logout()
+            try:
+                result = self.portal.login(
+                    self.plan.profile, plan.username, creds.password, purpose="web operator first login"
+                )
+            except PasswordRefusedError:
+                refused += 1
+                tried.append(creds.password)
+                self.journal.record("web-activation", "note", sms_login_refusals=refused)
+                if refused < SMS_PASSWORD_TRIES:
+                    human.refused("sms_password", refused)
+                continue
+            return creds, result
 
     def _login_web(self) -> None:
         if self.portal.logged_in_as == self.plan.web.username:
