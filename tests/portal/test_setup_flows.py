@@ -298,3 +298,40 @@ def test_the_refused_sms_password_is_never_sent_twice(run: Runner) -> None:
     with pytest.raises(AuthError, match="just refused"):
         run(human=human)
     assert _web_failed_logins(run) == (1, False)
+
+
+class _CountingInput(SandboxInput):
+    """Counts the captchas asked; gives up (like a person who left) at the ``give_up_at``-th one."""
+
+    def __init__(self, url: str, give_up_at: int = 0) -> None:
+        super().__init__(url, wait_s=10)
+        self.captchas = 0
+        self.give_up_at = give_up_at
+
+    def captcha(self, image_png: bytes, purpose: str) -> Secret:
+        self.captchas += 1
+        if self.captchas == self.give_up_at:
+            from agent.errors import NeedsHumanError
+
+            raise NeedsHumanError("nobody typed the verification code")
+        return super().captcha(image_png, purpose)
+
+
+def test_resume_with_only_the_web_operators_steps_left_logs_in_as_it(run: Runner) -> None:
+    from agent.errors import NeedsHumanError
+
+    # Captchas: 1 administrator, 2 the web operator's first login, 3 its login to set the API password.
+    with pytest.raises(NeedsHumanError):
+        run(human=_CountingInput(run.sandbox.url, give_up_at=3))
+    from agent.workflows.config import FRESH_SETUP_ASKS
+
+    assert FRESH_SETUP_ASKS["captchas"] == 3  # what setup --dry-run announces
+    assert operators(run.sandbox)[run.plan.api.username]["status"] == "Pending Active"
+    again = _CountingInput(run.sandbox.url)
+    result = run(human=again)
+    assert result.ok, result
+    steps = {s["key"]: s for s in result.steps}
+    assert steps["admin-login"]["status"] == "skipped"
+    assert run.plan.web.username in steps["admin-login"]["detail"]
+    assert again.captchas == 1  # the web operator's login only: no administrator captcha and SMS code
+    assert_finished(run)
