@@ -514,7 +514,8 @@ class Portal:
             raise self.ctx.drift("create", "the Review step")
 
     def _wizard_submit(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
-        if not locate.text_shown(self.page, re.compile(rf"^\s*{re.escape(op.username)}\s*$")):
+        name = re.compile(rf"^\s*{re.escape(op.username)}\s*$")
+        if not locate.wait_text(self.page, name, self.ctx.options.timeout_ms):
             raise self.ctx.drift("create", f"the user name {op.username} on the Review step")
         wizard.click("submit")
         succeeded = wizard.element("succeeded")
