@@ -321,7 +321,8 @@ def setup(
 ) -> ExitStatus:
     """Create and activate the web and API operators on your M-PESA Org Portal (resumable)."""
     from agent.workflows.config import check_no_placeholders
-    from agent.workflows.setup import SetupRequest, make_plan, run_setup
+    from agent.workflows.plan import SetupRequest, make_plan
+    from agent.workflows.setup import run_setup
 
     STATE.json = as_json
     interactive = not non_interactive and sys.stdin.isatty()

@@ -152,6 +152,15 @@ class Context:
     def find_profile(self, name: str | None = None) -> Profile | None:
         return self.config.find_profile(name)
 
+    def portal_options(self, portal_url: str) -> Any:
+        """The portal session's options (``agent.portal.session.PortalOptions``) from this context's settings."""
+        from agent.portal.session import PortalOptions
+
+        s = self.settings
+        return PortalOptions(
+            url=portal_url, ui=s.ui, headless=s.headless, timeout_ms=s.timeout_ms, human_timeout_s=s.human_timeout_s
+        )
+
     def journal(self, name: str) -> Journal:
         from agent.journal import Journal
 

@@ -93,6 +93,10 @@ class AuthError(AgentError):
     exit_status = ExitStatus.AUTH
 
 
+class PasswordRefusedError(AuthError):
+    """The portal answered a login with "the user name or password is incorrect" (it was not tried again)."""
+
+
 class KeyringError(AuthError):
     """The OS keyring is missing, locked, insecure or not answering."""
 

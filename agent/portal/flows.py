@@ -20,7 +20,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from agent.errors import AuthError, NeedsHumanError, PortalError
+from agent.errors import AuthError, NeedsHumanError, PasswordRefusedError, PortalError
 from agent.portal import locate
 from agent.portal.human import HumanInput
 from agent.portal.new_operator import NewOperator
@@ -195,7 +195,7 @@ class Portal:
                 ) from None
             raise self.ctx.drift("login", "any known result after pressing Login") from None
         if outcome == "credentials_wrong":
-            raise AuthError(
+            raise PasswordRefusedError(
                 "The portal refused the user name or password. It was not tried again, so the operator is not "
                 "locked by us.",
                 hint="Check the user name and password (they are case-sensitive), then run the command again; "

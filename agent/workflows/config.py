@@ -130,9 +130,11 @@ def mask_id_number(number: str) -> str:
     return "*" * (len(number) - keep) + number[len(number) - keep :]
 
 
-# What a setup from the start asks a person for: the Business Administrator's login (captcha + SMS code) and the new
-# web operator's first login (its temporary password by SMS, then captcha + SMS code). A resumed run asks less.
-FRESH_SETUP_ASKS = {"captchas": 2, "sms_codes": 2, "sms_passwords": 1}
+# What a setup from the start asks a person for: the Business Administrator's login (captcha + SMS code), the new
+# web operator's first login (its temporary password by SMS, then captcha + SMS code) and, after the forced change
+# sends it back to the login page, its login to set the API operator's password (captcha + SMS code). A resumed run
+# asks less (one login, as the web operator, when only its steps are left).
+FRESH_SETUP_ASKS = {"captchas": 3, "sms_codes": 3, "sms_passwords": 1}
 
 
 def setup_preview(plan: SetupPlan) -> dict[str, Any]:

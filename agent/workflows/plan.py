@@ -12,11 +12,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import resources, validators
 from agent.errors import UsageError
 from agent.portal_address import TRUSTED_KEY, PortalAddress, check_portal_address
+
+if TYPE_CHECKING:
+    from agent.context import Context
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,4 +210,28 @@ def _kyc(raw: dict[str, Any], msisdn: str, where: str) -> Kyc:
         id_number=validators.validate_id_number(id_type, need("id_number")),
         email=validators.validate_email(str(raw["email"])) if raw.get("email") else "",
         date_of_birth=validators.validate_date_of_birth(str(dob_text)) if dob_text else None,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SetupRequest:
+    """Everything ``mpesa-agent setup`` was asked to do (no secrets). Settings such as ``ui`` and ``headless`` are
+    in the context (the CLI puts its flags there)."""
+
+    profile: str | None
+    overrides: dict[str, Any]
+    portal_url: str | None = None
+    interactive: bool = True
+
+
+def make_plan(ctx: Context, request: SetupRequest, ask: Callable[[str], str] | None) -> SetupPlan:
+    """The validated plan: the profile (if any) with the request's overrides, asking for what is missing when
+    interactive. The portal: ``--portal-url``, else the profile's ``portal_url``, else the settings'."""
+    profile = ctx.find_profile(request.profile)
+    if request.profile and profile is None:
+        ctx.profile(request.profile)  # raises, naming the profiles there are
+    table = profile.as_table() if profile else {}
+    portal_url = request.portal_url or (profile.portal_url if profile else None) or ctx.settings.portal_url
+    return build_plan(
+        table, portal_url=portal_url, overrides=request.overrides, ask=ask if request.interactive else None
     )

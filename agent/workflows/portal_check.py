@@ -35,7 +35,6 @@ def run_portal_check(
     ``make_human(url)`` builds the captcha/SMS provider for the checked address (else ``ctx.human``)."""
     from agent.portal.check import check_portal
     from agent.portal.session import portal_session
-    from agent.workflows.setup import portal_options
 
     profile = ctx.profile(profile_name)
     admin = username or profile.admin_username
@@ -62,5 +61,5 @@ def run_portal_check(
     if record_dir is not None:
         record_dir = record_dir.expanduser()
     human = make_human(address.url) if make_human is not None else ctx.require_human()
-    with portal_session(portal_options(ctx, address.url), human, browser=ctx.browser) as portal:
+    with portal_session(ctx.portal_options(address.url), human, browser=ctx.browser) as portal:
         return check_portal(portal, profile.short_code, admin, password, record_dir=record_dir)

@@ -3,11 +3,14 @@
 Steps (journal ``setup-<short code>``, no secrets in it):
 
 1. ``admin-login``: log in as the Business Administrator (password from the vault, else asked; stored only after
-   the portal accepted it).
+   the portal accepted it). Skipped on a re-run when an earlier run of the job created both operators and
+   activated the web operator and its password is in the vault: it logs in as the web operator instead (one
+   captcha and SMS code fewer), and only a missing operator brings the administrator back.
 2. ``web-operator`` / ``api-operator``: check-then-act. Each looks for the operator in the grid first; an
    existing operator is checked (channel, roles) and never recreated; role drift is reported, not "fixed". An
    ambiguous submit (error page or dropped response after Submit) is reconciled by searching the grid.
-3. ``web-activation``: first login as the web operator with the user name and temporary password from its SMS,
+3. ``web-activation``: first login as the web operator with the user name and temporary password from its SMS
+   (a refused temporary password is said and asked once more, never sent twice, at most twice per job),
    forced change to a generated password (staged as *pending* in the vault before the portal sees it, promoted when
    the portal shows the operator Active), two security questions with generated answers (staged in the vault, like
    the password, before the portal sees them; promoted after; on a re-run a staged set is promoted when the
@@ -25,14 +28,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from agent import passwords
 from agent.context import Context, PasswordSource
-from agent.errors import AuthError, ExitStatus, NeedsHumanError, PortalError, UsageError, VerificationError
+from agent.errors import (
+    AuthError,
+    ExitStatus,
+    NeedsHumanError,
+    PasswordRefusedError,
+    PortalError,
+    UsageError,
+    VerificationError,
+)
 from agent.journal import Journal
 from agent.portal.flows import LoginResult, OperatorRow, Portal
+from agent.portal.human import LOOKALIKES, SmsCredentials
 from agent.secret import Secret
 from agent.vault import CredentialRef, Vault
 from agent.workflows.plan import OperatorPlan, SetupPlan
@@ -43,6 +54,8 @@ log = logging.getLogger(__name__)
 
 ACTIVE = "Active"
 PENDING_ACTIVE = "Pending Active"
+#: Temporary passwords from the SMS tried per setup job before it stops (the portal locks after about 3).
+SMS_PASSWORD_TRIES = 2
 
 #: The steps of setup and the checkpoints inside them (the e2e crash suite kills the agent at each one).
 SETUP = Workflow(
@@ -138,6 +151,7 @@ class SetupRun:
         self.steps = StepRunner(SETUP, journal, reporter, session_expired=portal.session_expired)
         self.refs = refs(plan)
         self.warnings: list[str] = []
+        self._last_login = ""  # who this run logged in last (for a login after the session expired)
 
     # -- the whole job ---------------------------------------------------------------------------------------
     def run(self) -> SetupResult:
@@ -145,12 +159,17 @@ class SetupRun:
         self.journal.record("setup", "start", plan=plan.as_dict())
         web_row: OperatorRow
         api_row: OperatorRow
-        with steps.step("admin-login", f"Log in as the Business Administrator {plan.admin_username}"):
-            self._admin_login()
+        with steps.step("admin-login", f"Log in as the Business Administrator {plan.admin_username}") as step:
+            if self._only_web_steps_left():
+                # One captcha and SMS code fewer: the web operator can read the grid and do what is left.
+                self._login_web()
+                step.report("skipped", f"only {plan.web.username}'s steps are left: logged in as {plan.web.username}")
+            else:
+                self._admin_login()
         with steps.step("web-operator", f"Web operator {plan.web.username}"):
-            web_row = steps.relogin_on_expiry(lambda: self._ensure_operator(plan.web), self._admin_login)
+            web_row = steps.relogin_on_expiry(lambda: self._ensure_operator(plan.web), self._relogin)
         with steps.step("api-operator", f"API operator {plan.api.username}"):
-            api_row = steps.relogin_on_expiry(lambda: self._ensure_operator(plan.api), self._admin_login)
+            api_row = steps.relogin_on_expiry(lambda: self._ensure_operator(plan.api), self._relogin)
         with steps.step("web-activation", f"Activate the web operator {plan.web.username}"):
             web_row = self._activate_web(web_row)
         with steps.step("api-password", f"Set the API operator's password (as {plan.web.username})"):
@@ -161,12 +180,30 @@ class SetupRun:
         return SetupResult(plan.profile, web_out, api_out, [], self.warnings)
 
     # -- steps -----------------------------------------------------------------------------------------------
+    def _only_web_steps_left(self) -> bool:
+        """Whether an earlier run of this job created both operators and activated the web operator, and the
+        vault holds the web operator's password (none in flight): the rest needs no Business Administrator."""
+        journal, web = self.journal, self.refs["web"]
+        return (
+            all(journal.is_done(key) for key in ("web-operator", "api-operator", "web-activation"))
+            and self.vault.get(web) is not None
+            and self.vault.get(web, "pending") is None
+        )
+
+    def _relogin(self) -> None:
+        """Log in again as whoever was logged in last (the portal said the session expired)."""
+        if self._last_login == self.plan.web.username:
+            self._login_web()
+        else:
+            self._admin_login()
+
     def _admin_login(self) -> None:
         ref = self.refs["admin"]
         stored = self.vault.get(ref)
         password = stored or self.admin_password_source(
             f"Password of the Business Administrator {self.plan.admin_username}"
         )
+        self._last_login = self.plan.admin_username
         if self.portal.logged_in_as == self.plan.admin_username:
             return
         self.portal.logout()
@@ -186,6 +223,10 @@ class SetupRun:
     def _ensure_operator(self, op: OperatorPlan) -> OperatorRow:
         key = f"{op.kind}-operator"
         row = self.portal.find_operator(op.username)
+        if row is None and self.portal.logged_in_as != self.plan.admin_username:
+            # Only the Business Administrator creates operators: look again as it before deciding.
+            self._admin_login()
+            row = self.portal.find_operator(op.username)
         if row is None and self.journal.state(key) == "intent":
             # A submit was in flight when the last run stopped, and the operator is not listed: it did not commit.
             self.journal.record(key, "note", reconciled="not found after interrupted submit")
@@ -260,13 +301,7 @@ class SetupRun:
             # The last run staged a password but the portal still shows Pending Active: it never took.
             self.vault.discard_pending(ref)
         self.vault.discard_pending(security)  # answers staged for a change that never happened
-        creds = self.portal.human.sms_credentials("the new web operator's first login", plan.kyc.msisdn, plan.username)
-        if creds.username.lower() != plan.username.lower():
-            raise UsageError(f"The SMS is for {creds.username}, not for {plan.username}.")
-        self.vault.set_current(ref, creds.password, note="temporary password from the portal's SMS")
-        self.steps.checkpoint("web-activation:sms-read")
-        self.portal.logout()
-        result = self.portal.login(self.plan.profile, plan.username, creds.password, purpose="web operator first login")
+        creds, result = self._first_login_web()
         if result is not LoginResult.FIRST_LOGIN:
             raise PortalError(f"The portal did not ask {plan.username} to change its first password.")
         new = passwords.generate_password()
@@ -285,7 +320,56 @@ class SetupRun:
         self.steps.checkpoint("web-activation:done")
         return dataclasses.replace(row, status=ACTIVE)
 
+    def _first_login_web(self) -> tuple[SmsCredentials, LoginResult]:
+        """The web operator's first login with the user name and temporary password from its SMS. A refused
+        temporary password is said (with the characters that look alike) and asked once more; the same value is
+        never sent twice, and the refusals of this setup job are counted in the journal so that re-runs cannot
+        add up to the portal's lockout (about 3 wrong logins, reference §10)."""
+        plan, ref, human = self.plan.web, self.refs["web"], self.portal.human
+        refused = max(
+            (
+                int(e["detail"]["sms_login_refusals"])
+                for e in self.journal.entries()
+                if e.get("step") == "web-activation" and "sms_login_refusals" in (e.get("detail") or {})
+            ),
+            default=0,
+        )
+        tried: list[Secret] = []
+        while True:
+            if refused >= SMS_PASSWORD_TRIES:
+                raise AuthError(
+                    f"The portal refused the temporary password of {plan.username} {refused} times; mpesa-agent "
+                    "will not try again, so the operator is not locked by us.",
+                    hint="Have the Business Administrator use Reset Password on the operator in the portal (a new "
+                    "SMS comes), then run mpesa-agent setup again.",
+                )
+            creds = human.sms_credentials("the new web operator's first login", plan.kyc.msisdn, plan.username)
+            if creds.username.lower() != plan.username.lower():
+                raise UsageError(f"The SMS is for {creds.username}, not for {plan.username}.")
+            if any(creds.password == old for old in tried):
+                raise AuthError(
+                    "That is the temporary password the portal just refused; it was not sent again.",
+                    hint=f"Compare it with the SMS character by character ({LOOKALIKES}), then run mpesa-agent "
+                    "setup again.",
+                )
+            self.vault.set_current(ref, creds.password, note="temporary password from the portal's SMS")
+            self.steps.checkpoint("web-activation:sms-read")
+            self.portal.logout()
+            try:
+                result = self.portal.login(
+                    self.plan.profile, plan.username, creds.password, purpose="web operator first login"
+                )
+            except PasswordRefusedError:
+                refused += 1
+                tried.append(creds.password)
+                self.journal.record("web-activation", "note", sms_login_refusals=refused)
+                if refused < SMS_PASSWORD_TRIES:
+                    human.refused("sms_password", refused)
+                continue
+            return creds, result
+
     def _login_web(self) -> None:
+        self._last_login = self.plan.web.username
         if self.portal.logged_in_as == self.plan.web.username:
             return
         self.portal.logout()
@@ -369,42 +453,6 @@ def _answers_record(answers: tuple[Secret, Secret], questions: tuple[str, ...] |
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class SetupRequest:
-    """Everything ``mpesa-agent setup`` was asked to do (no secrets). Settings such as ``ui`` and ``headless`` are
-    in the context (the CLI puts its flags there)."""
-
-    profile: str | None
-    overrides: dict[str, Any]
-    portal_url: str | None = None
-    interactive: bool = True
-
-
-def make_plan(ctx: Context, request: SetupRequest, ask: Callable[[str], str] | None) -> SetupPlan:
-    """The validated plan: the profile (if any) with the request's overrides, asking for what is missing when
-    interactive. The portal: ``--portal-url``, else the profile's ``portal_url``, else the settings'."""
-    from agent.workflows.plan import build_plan
-
-    profile = ctx.find_profile(request.profile)
-    if request.profile and profile is None:
-        ctx.profile(request.profile)  # raises, naming the profiles there are
-    table = profile.as_table() if profile else {}
-    portal_url = request.portal_url or (profile.portal_url if profile else None) or ctx.settings.portal_url
-    return build_plan(
-        table, portal_url=portal_url, overrides=request.overrides, ask=ask if request.interactive else None
-    )
-
-
-def portal_options(ctx: Context, portal_url: str) -> Any:
-    """The portal session's options from the context's settings."""
-    from agent.portal.session import PortalOptions
-
-    s = ctx.settings
-    return PortalOptions(
-        url=portal_url, ui=s.ui, headless=s.headless, timeout_ms=s.timeout_ms, human_timeout_s=s.human_timeout_s
-    )
-
-
 def _no_admin_password(prompt: str) -> Secret:
     raise NeedsHumanError(
         f"{prompt} is needed and this run has no way to ask for it.",
@@ -426,7 +474,7 @@ def run_setup(ctx: Context, plan: SetupPlan) -> SetupResult:
     with (
         ctx.lock(plan.profile, "setup"),
         journal.lock(),
-        portal_session(portal_options(ctx, plan.portal_url), ctx.require_human(), browser=ctx.browser) as portal,
+        portal_session(ctx.portal_options(plan.portal_url), ctx.require_human(), browser=ctx.browser) as portal,
     ):
         run = SetupRun(plan, portal, ctx.vault, recorder, ctx.admin_password or _no_admin_password, journal)
         result = run.run()

@@ -246,3 +246,92 @@ def test_sms_credentials_for_another_user_are_refused(run: Runner) -> None:
     with pytest.raises(UsageError, match="someoneelse"):
         run(human=WrongSms(run.sandbox.url, wait_s=10))
     assert os.environ["MPESA_AGENT_HOME"]
+
+
+class _SmsTypos(SandboxInput):
+    """Gives the temporary passwords of ``typos`` (a function of the real one and the try) before the real one."""
+
+    def __init__(self, url: str, typos: list[Any]) -> None:
+        super().__init__(url, wait_s=10)
+        self.typos = typos
+        self.refusals: list[tuple[str, int]] = []
+
+    def sms_credentials(self, purpose: str, msisdn: str, username: str) -> SmsCredentials:
+        real = super().sms_credentials(purpose, msisdn, username)
+        if self.typos:
+            return SmsCredentials(real.username, Secret(self.typos.pop(0)(real.password.reveal())))
+        return real
+
+    def refused(self, kind: Any, attempt: int, *, phone_hint: str = "", resent: bool = True) -> None:
+        self.refusals.append((kind, attempt))
+
+
+def _web_failed_logins(run: Runner) -> tuple[int, bool]:
+    web = next(op for op in run.sandbox.state.all_operators() if op.username == run.plan.web.username)
+    return web.failed_logins, web.locked
+
+
+def test_refused_sms_password_is_said_and_asked_once_more(run: Runner) -> None:
+    human = _SmsTypos(run.sandbox.url, [lambda real: real.swapcase()])
+    result = run(human=human)
+    assert result.ok, result
+    assert human.refusals == [("sms_password", 1)]
+    assert_finished(run)
+
+
+def test_sms_password_refused_twice_stops_before_the_lockout(run: Runner) -> None:
+    human = _SmsTypos(run.sandbox.url, [lambda real: real + "x", lambda real: real + "y", lambda real: real + "z"])
+    with pytest.raises(AuthError, match="will not try again") as info:
+        run(human=human)
+    assert "2 times" in info.value.message
+    assert "Reset Password" in (info.value.hint or "")
+    assert human.refusals == [("sms_password", 1)]
+    assert _web_failed_logins(run) == (2, False)
+    # A re-run of the same job does not add a third wrong login: it stops before asking.
+    with pytest.raises(AuthError, match="will not try again"):
+        run(human=_SmsTypos(run.sandbox.url, [lambda real: real + "w"]))
+    assert _web_failed_logins(run) == (2, False)
+
+
+def test_the_refused_sms_password_is_never_sent_twice(run: Runner) -> None:
+    human = _SmsTypos(run.sandbox.url, [lambda real: real + "x", lambda real: real + "x"])
+    with pytest.raises(AuthError, match="just refused"):
+        run(human=human)
+    assert _web_failed_logins(run) == (1, False)
+
+
+class _CountingInput(SandboxInput):
+    """Counts the captchas asked; gives up (like a person who left) at the ``give_up_at``-th one."""
+
+    def __init__(self, url: str, give_up_at: int = 0) -> None:
+        super().__init__(url, wait_s=10)
+        self.captchas = 0
+        self.give_up_at = give_up_at
+
+    def captcha(self, image_png: bytes, purpose: str) -> Secret:
+        self.captchas += 1
+        if self.captchas == self.give_up_at:
+            from agent.errors import NeedsHumanError
+
+            raise NeedsHumanError("nobody typed the verification code")
+        return super().captcha(image_png, purpose)
+
+
+def test_resume_with_only_the_web_operators_steps_left_logs_in_as_it(run: Runner) -> None:
+    from agent.errors import NeedsHumanError
+
+    # Captchas: 1 administrator, 2 the web operator's first login, 3 its login to set the API password.
+    with pytest.raises(NeedsHumanError):
+        run(human=_CountingInput(run.sandbox.url, give_up_at=3))
+    from agent.workflows.config import FRESH_SETUP_ASKS
+
+    assert FRESH_SETUP_ASKS["captchas"] == 3  # what setup --dry-run announces
+    assert operators(run.sandbox)[run.plan.api.username]["status"] == "Pending Active"
+    again = _CountingInput(run.sandbox.url)
+    result = run(human=again)
+    assert result.ok, result
+    steps = {s["key"]: s for s in result.steps}
+    assert steps["admin-login"]["status"] == "skipped"
+    assert run.plan.web.username in steps["admin-login"]["detail"]
+    assert again.captchas == 1  # the web operator's login only: no administrator captcha and SMS code
+    assert_finished(run)

@@ -50,11 +50,11 @@ def test_placeholders_fail_until_edited_then_the_dry_run_shows_the_identity(
     assert code == 0, err
     assert "Achieng Otieno, National ID ******21" in out
     assert "27654321" not in out
-    assert "2 captchas and 3 SMS messages" in out
+    assert "3 captchas and 4 SMS messages" in out
     code, out, _ = run(capsys, "setup", "--dry-run", "--json")
     data = json.loads(out)
     assert data["identity"]["web_operator"]["id_number"] == "******21"
-    assert data["asks"] == {"captchas": 2, "sms_codes": 2, "sms_passwords": 1}
+    assert data["asks"] == {"captchas": 3, "sms_codes": 3, "sms_passwords": 1}
 
 
 def test_masking() -> None:

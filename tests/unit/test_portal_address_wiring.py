@@ -17,8 +17,9 @@ from agent.context import Context
 from agent.errors import ExitStatus, UsageError
 from agent.portal_address import PortalAddressError
 from agent.vault import open_vault
+from agent.workflows.plan import SetupRequest, make_plan
 from agent.workflows.progress import RecordingReporter
-from agent.workflows.setup import SetupRequest, make_plan, run_setup
+from agent.workflows.setup import run_setup
 from tests.unit.test_portal_address import HOSTILE
 
 pytestmark = pytest.mark.unit

@@ -60,9 +60,8 @@ class Rotation:
     def portal(self) -> Portal:
         if self._portal is None:
             from agent.portal.session import portal_session
-            from agent.workflows.setup import portal_options
 
-            options = portal_options(self.ctx, self.plan.portal_url)
+            options = self.ctx.portal_options(self.plan.portal_url)
             if self.plan.portal_announcement:
                 self.ctx.reporter.info(self.plan.portal_announcement)
             self._portal = self.stack.enter_context(

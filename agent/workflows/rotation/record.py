@@ -52,7 +52,7 @@ class Target:
 
 def load_target(ctx: Context, profile: str | None, portal_url: str | None = None) -> Target:
     """The profile (``--profile`` or the default) as a validated plan; a UsageError naming the profiles there are."""
-    from agent.workflows.setup import SetupRequest, make_plan
+    from agent.workflows.plan import SetupRequest, make_plan
 
     found = ctx.find_profile(profile)
     if found is None:
