@@ -26,8 +26,7 @@ from collections.abc import Mapping
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from agent.errors import AuthError, PortalChangedError, PortalError
-from agent.portal import locate
+from agent.errors import AuthError, PasswordRefusedError, PortalChangedError, PortalError
 from agent.portal.flows import LoginResult, Portal, _wait_any
 from agent.portal.pagemap import Element
 from agent.portal.screens import (
@@ -101,11 +100,8 @@ class Maintenance:
         raises it."""
         try:
             return self.portal.login(short_code, username, password, purpose=purpose)
-        except AuthError:
-            refused = LoginScreen(self.ctx).said("credentials_wrong")
-            if locate.visible_now(self.portal.page, refused) is not None:
-                return None
-            raise
+        except PasswordRefusedError:
+            return None
 
     # -- password changes --------------------------------------------------------------------------------------
     def change_expired_password(self, old: Secret, new: Secret) -> None:
