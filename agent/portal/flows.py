@@ -23,6 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from agent.errors import AuthError, NeedsHumanError, PasswordRefusedError, PortalError
 from agent.portal import locate
 from agent.portal.human import HumanInput
+from agent.portal.new_operator import NewOperator
 from agent.portal.pagemap import Element
 from agent.portal.screens import (
     BrowseScreen,
@@ -40,7 +41,7 @@ from agent.portal.screens import (
 from agent.secret import Secret
 
 if TYPE_CHECKING:
-    from agent.workflows.plan import OperatorPlan
+    from agent.portal.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,13 @@ class Portal:
     @property
     def page(self) -> Any:
         return self.ctx.page
+
+    @property
+    def maintenance(self) -> Maintenance:
+        """The rotation's flows (``agent.portal.maintenance``) on this session."""
+        from agent.portal.maintenance import Maintenance
+
+        return Maintenance(self)
 
     # -- login ---------------------------------------------------------------------------------------------------
     def login(self, short_code: str, username: str, password: Secret, *, purpose: str) -> LoginResult:
@@ -142,7 +150,8 @@ class Portal:
         (a client-side error message) ends the wait at the page timeout, and the caller's outcome check decides."""
         if handle is None:
             return
-        yes = ShellScreen(self.ctx).element("confirm_yes") if self.ctx.pagemap.has("shell", "confirm_yes") else None
+        caps = self.ctx.pagemap.capabilities
+        yes = ShellScreen(self.ctx).element("confirm_yes") if caps.confirmations else None
         deadline = time.monotonic() + self.ctx.options.timeout_ms / 1000
         while True:
             try:
@@ -172,7 +181,7 @@ class Portal:
         }
         for key in ("captcha_wrong", "credentials_wrong", "locked", "short_code_unknown", "dormant"):
             candidates[key] = login.said(key)
-        if self.ctx.pagemap.has("login", "texts", "required"):
+        if self.ctx.pagemap.capabilities.login_form_check:
             # The page itself refused to send an emptied form (fields reset while the captcha was read): the portal
             # saw nothing, so typing again is safe.
             candidates["required"] = login.said("required")
@@ -328,7 +337,7 @@ class Portal:
             return screen  # the operator list is open already
         shell = ShellScreen(self.ctx)
         shell.wait_shown()
-        if self.ctx.pagemap.has("sidebar"):
+        if self.ctx.pagemap.capabilities.menus == "sidebar":
             sidebar = SidebarScreen(self.ctx)
             item = sidebar.loc("organization_operator")
             if not item.first.is_visible():
@@ -349,7 +358,7 @@ class Portal:
 
     def dismiss_stray_dialogs(self) -> None:
         """Close a notice the portal may pop up after login or on any page (current portal, reference §4.3)."""
-        if not self.ctx.pagemap.has("shell", "stray_dialog_close"):
+        if not self.ctx.pagemap.capabilities.stray_dialogs:
             return
         close = ShellScreen(self.ctx).loc("stray_dialog_close")
         for _ in range(3):
@@ -384,7 +393,7 @@ class Portal:
         self._click_reload(screen.require(key))
 
     def _click_reload(self, button: Locator) -> None:
-        if not self.ctx.pagemap.value("reloads"):
+        if not self.ctx.pagemap.capabilities.reloads:
             button.click()  # a single-page portal: the caller waits for the outcome it expects
             return
         handle = button.element_handle()
@@ -393,7 +402,7 @@ class Portal:
 
     def _type_otp(self, otp: OtpScreen, code: Secret) -> None:
         """One field for the code, or one box per digit (the current portal)."""
-        if not self.ctx.pagemap.has("otp", "boxes"):
+        if self.ctx.pagemap.capabilities.otp == "field":
             otp.fill_code("otp", code)
             return
         boxes = otp.loc("boxes")
@@ -405,7 +414,7 @@ class Portal:
         for index, digit in enumerate(digits):
             boxes.nth(index).fill(digit)
 
-    def create_operator(self, op: OperatorPlan) -> None:
+    def create_operator(self, op: NewOperator) -> None:
         """The Create Organization Operator wizard: Identity Info → Assign → KYC Info → Review → Submit."""
         screen = self.open_operator_list()
         add = screen.require("add")
@@ -441,7 +450,7 @@ class Portal:
                 hint="Correct the value in your profile, then run setup again.",
             )
 
-    def _wizard_identity(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
+    def _wizard_identity(self, wizard: CreateOperatorScreen, op: NewOperator) -> None:
         wizard.tick(op.kind)
         wizard.fill("user_name", op.username)
         self._submit(wizard, "next")
@@ -455,7 +464,7 @@ class Portal:
                 hint="setup looks the operator up before creating it; run setup again to continue with it.",
             )
 
-    def _wizard_assign(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
+    def _wizard_assign(self, wizard: CreateOperatorScreen, op: NewOperator) -> None:
         wizard.select("rule_profile", op.rule_profile)
         self._submit(wizard, "add_role")
         dialog = wizard.require("role_dialog", timeout_ms=self.ctx.options.timeout_ms)
@@ -488,7 +497,7 @@ class Portal:
             self._step_error(wizard, "Assign")
             raise self.ctx.drift("create", "the KYC Info step")
 
-    def _wizard_kyc(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
+    def _wizard_kyc(self, wizard: CreateOperatorScreen, op: NewOperator) -> None:
         kyc = op.kyc
         wizard.fill("first_name", kyc.first_name)
         if kyc.middle_name:
@@ -513,7 +522,7 @@ class Portal:
             self._step_error(wizard, "KYC Info")
             raise self.ctx.drift("create", "the Review step")
 
-    def _wizard_submit(self, wizard: CreateOperatorScreen, op: OperatorPlan) -> None:
+    def _wizard_submit(self, wizard: CreateOperatorScreen, op: NewOperator) -> None:
         name = re.compile(rf"^\s*{re.escape(op.username)}\s*$")
         if not locate.wait_text(self.page, name, self.ctx.options.timeout_ms):
             raise self.ctx.drift("create", f"the user name {op.username} on the Review step")
@@ -527,7 +536,7 @@ class Portal:
         if wizard.wait_for("succeeded") is None:
             # An error page or a dropped answer after Submit: the caller reconciles by searching the grid.
             raise PortalError(f"The portal gave no confirmation after submitting {op.username}.") from None
-        if self.ctx.pagemap.has("create", "succeeded_ok") and wizard.loc("succeeded_ok").count() == 1:
+        if self.ctx.pagemap.capabilities.acknowledge_success and wizard.loc("succeeded_ok").count() == 1:
             wizard.click("succeeded_ok")
 
     def set_api_password(self, username: str, password: Secret) -> None:
@@ -564,7 +573,7 @@ class Portal:
                 f"The portal refused the new password for {username}; it was not submitted again.",
                 hint="Run again: mpesa-agent generates passwords that follow the portal's rules.",
             )
-        if self.ctx.pagemap.has("operator_info", "succeeded_ok") and info.loc("succeeded_ok").count() == 1:
+        if self.ctx.pagemap.capabilities.acknowledge_success and info.loc("succeeded_ok").count() == 1:
             info.click("succeeded_ok")
 
 

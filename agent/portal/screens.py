@@ -71,7 +71,7 @@ class Screen:
         shown = locate.frame_showing(self.page, self.element("screen"), self.in_work_area)
         if shown is not None:
             return shown  # type: ignore[no-any-return]
-        if self.in_work_area and self.map.has("work_area_frame"):
+        if self.in_work_area and self.map.capabilities.work_area == "iframe":
             element = Element("work_area_frame", "frame", self.map.value("work_area_frame"))
             return element.locate(self.page).last.content_frame
         return self.page  # type: ignore[no-any-return]
@@ -417,6 +417,29 @@ class CreateOperatorScreen(Screen):
 
 class OperatorInfoScreen(Screen):
     section = "operator_info"
+    in_work_area = True
+
+
+class MyPreferenceScreen(Screen):
+    """My Preference (a tab of the classic shell; Basic Info under the current sidebar) and its Change Password
+    dialog."""
+
+    section = "my_preference"
+    in_work_area = True
+
+
+class ExpiredPasswordScreen(FirstLoginScreen):
+    """The forced change at login after a password expired: the first-login screen's fields, no questions; its
+    extra messages are the texts of ``[expired_password]``."""
+
+    def said_on_expiry(self, key: str) -> Element:
+        return self.said(key, section="expired_password")
+
+
+class OperatorStatusScreen(Screen):
+    """The Change Status dialog of Organization Operator Info."""
+
+    section = "operator_status"
     in_work_area = True
 
 

@@ -16,7 +16,7 @@ from agent.errors import UsageError
 from agent.portal.browser import BrowserOptions, BrowserSession
 from agent.portal.flows import Portal
 from agent.portal.human import HumanInput
-from agent.portal.pagemap import GENERATIONS, PageMap
+from agent.portal.pagemap import GENERATIONS, PageMap, load_checked
 from agent.portal.screens import PortalContext
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def _has_map(generation: str) -> bool:
 def portal_session(options: PortalOptions, human: HumanInput, *, browser: Any = None) -> Iterator[Portal]:
     if options.ui not in ("auto", *GENERATIONS):
         raise UsageError(f"Unknown portal UI '{options.ui}'.", hint="Use --ui auto, classic or current.")
+    load_checked()  # a broken page map or override is a ConfigError (exit 2) before any browser starts
     browser_options = BrowserOptions(headless=options.headless, timeout_ms=options.timeout_ms)
     options = dataclasses.replace(options, url=portal_base_url(options.url))
     with BrowserSession(browser_options, browser=browser) as session:

@@ -1,6 +1,6 @@
 """The web operator's own password change under My Preference, driven in real Chromium against the sandbox
-(``agent.portal.maintenance.change_own_password``): a wrong old password is refused with the portal's reason and
-changes nothing; the right one changes it. The whole web rotation through it runs in test_crash.py."""
+(``portal.maintenance.change_own_password``): a wrong old password is refused with the portal's reason and changes
+nothing; the right one changes it. The whole web rotation through it runs in test_crash.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import Browser
 
 from agent.errors import PortalError
-from agent.portal import maintenance
 from agent.portal.session import PortalOptions, portal_session
 from agent.sandbox.input import SandboxInput
 from agent.sandbox.portal.passwords import verify_secret
@@ -25,8 +24,8 @@ def test_change_own_password_in_my_preference(world: World, start: Start, vault:
     with portal_session(options, human, browser=browser) as portal:
         portal.login(start.short_code, WEB, Secret(START_WEB_PASSWORD), purpose="test")
         with pytest.raises(PortalError, match="old password is wrong"):
-            maintenance.change_own_password(portal, Secret("Wrong#12345"), Secret("New#12345abc"))
+            portal.maintenance.change_own_password(Secret("Wrong#12345"), Secret("New#12345abc"))
         assert verify_secret(START_WEB_PASSWORD, portal_operator(world, start, WEB).password_hash)
-        maintenance.change_own_password(portal, Secret(START_WEB_PASSWORD), Secret("New#12345abc"))
+        portal.maintenance.change_own_password(Secret(START_WEB_PASSWORD), Secret("New#12345abc"))
         assert portal.logged_in_as == WEB, "the operator stays logged in"
     assert verify_secret("New#12345abc", portal_operator(world, start, WEB).password_hash)

@@ -178,8 +178,6 @@ class AlternatingRotation(Rotation):
     def close_old(self, old: str, new_name: str) -> None:
         if self.steps.skip_if_done("alt-close", f"Close the old API operator {old}", "already closed"):
             return
-        from agent.portal import maintenance
-
         with self.steps.step("alt-close", f"Close the old API operator {old} (as {self.plan.admin_username})") as step:
             self.login_admin()
             row = self.find(old, self.login_admin)
@@ -190,7 +188,7 @@ class AlternatingRotation(Rotation):
                 reason = f"Replaced by {new_name} (mpesa-agent rotate)"
                 try:
                     self.steps.relogin_on_expiry(
-                        lambda: maintenance.close_operator(self.portal, old, reason), self.login_admin
+                        lambda: self.portal.maintenance.close_operator(old, reason), self.login_admin
                     )
                 except PortalError:
                     row = self.find(old, self.login_admin)

@@ -64,7 +64,9 @@ class Rotation:
             options = self.ctx.portal_options(self.plan.portal_url)
             if self.plan.portal_announcement:
                 self.ctx.reporter.info(self.plan.portal_announcement)
-            self._portal = self.stack.enter_context(portal_session(options, self.ctx.require_human()))
+            self._portal = self.stack.enter_context(
+                portal_session(options, self.ctx.require_human(), browser=self.ctx.browser)
+            )
         return self._portal
 
     def _session_expired(self) -> bool:

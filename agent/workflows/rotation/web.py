@@ -50,11 +50,9 @@ class WebRotation(Rotation):
         return self.result(username, f"The web operator {username} has a new password, current in the vault.")
 
     def _login(self, password: Secret, purpose: str) -> LoginResult | None:
-        from agent.portal import maintenance
-
         self.portal.logout()
-        return maintenance.login_verdict(
-            self.portal, self.plan.profile, self.plan.web.username, password, purpose=purpose
+        return self.portal.maintenance.login_verdict(
+            self.plan.profile, self.plan.web.username, password, purpose=purpose
         )
 
     def change(self, step: Step, new: Secret, old: Secret) -> bool:
@@ -88,9 +86,9 @@ class WebRotation(Rotation):
 
         try:
             if verdict is LoginResult.FIRST_LOGIN:
-                maintenance.change_expired_password(self.portal, old, new)
+                self.portal.maintenance.change_expired_password(old, new)
             else:
-                maintenance.change_own_password(self.portal, old, new)
+                self.portal.maintenance.change_own_password(old, new)
         except maintenance.NotOfferedError:
             step.note(submitted=False, outcome="not offered")
             raise
