@@ -113,7 +113,8 @@ def choose(page: Page, label: str, option: str) -> None:
     combobox.click()
     listbox = page.locator(f"[id='{combobox.get_attribute('aria-controls')}']")
     listbox.get_by_role("option", name=option, exact=True).click()
-    expect(listbox.get_by_role("option", name=option, exact=True)).to_have_attribute("aria-selected", "true")
+    chosen = listbox.get_by_role("option", name=option, exact=True, include_hidden=True)  # closed again
+    expect(chosen).to_have_attribute("aria-selected", "true")
     expect(combobox).to_have_attribute("aria-expanded", "false")
 
 
