@@ -361,7 +361,8 @@ class Portal:
 
     def dismiss_stray_dialogs(self) -> None:
         """Close a notice the portal may pop up after login or on any page (current portal, reference §4.3): by its
-        close button, else by its OK (a notice that only OK closes)."""
+        close button, else by its OK (a notice that only OK closes). The button is pressed from the keyboard (the
+        pointer stays where it is, so a sub-menu open under it stays open), clicked if that does not close it."""
         if not self.ctx.pagemap.has("shell", "stray_dialog_close"):
             return
         shell = ShellScreen(self.ctx)
@@ -370,8 +371,15 @@ class Portal:
             shown = next((f for key in keys if (f := locate.visible_now(self.page, shell.element(key)))), None)
             if shown is None:
                 return
+            button = shown.first
             try:
-                shown.first.click(timeout=self.ctx.options.element_timeout_ms)
+                button.press("Enter", timeout=self.ctx.options.element_timeout_ms)
+                button.wait_for(state="hidden", timeout=self.ctx.options.element_timeout_ms)
+                continue
+            except PlaywrightError:
+                pass
+            try:
+                button.click(timeout=self.ctx.options.element_timeout_ms)
             except PlaywrightError:
                 return
 

@@ -145,7 +145,7 @@ def frame_name(frame: Any) -> str:
 #: portals draw trees of treeitems.
 _ENTRY_ROLES = ("menuitem", "treeitem")
 #: Where a link or plain text counts as a menu entry: a menu, a tree, a navigation landmark or a side region.
-_MENU_AREAS = "[role=menubar], [role=menu], [role=tree], [role=navigation], nav, aside, [role=complementary]"
+MENU_AREAS = "[role=menubar], [role=menu], [role=tree], [role=navigation], nav, aside, [role=complementary]"
 #: A breadcrumb repeats the menu's words (Search / Organization Operator) but is not the menu.
 _IN_BREADCRUMB = "e => !!e.closest('[aria-label*=breadcrumb i], [aria-roledescription*=breadcrumb i]')"
 
@@ -161,7 +161,7 @@ def menu_entry_now(page: Any, text: str) -> Locator | None:
             if found is not None:
                 return found.first
     for frame in frames:
-        areas = frame.locator(_MENU_AREAS)
+        areas = frame.locator(MENU_AREAS)
         for candidates in (areas.get_by_role("link", name=text, exact=True), areas.get_by_text(text, exact=True)):
             shown = _visible(candidates)
             if shown is None:
@@ -182,7 +182,7 @@ def wait_menu_entry(page: Any, text: str, timeout_ms: int) -> Locator | None:
         if time.monotonic() >= deadline:
             note_expired(f"menu entry {text}")
             return None
-        pause_on(frame.locator(_MENU_AREAS).get_by_text(text, exact=True) for frame in all_frames(page)[:1])
+        pause_on(frame.locator(MENU_AREAS).get_by_text(text, exact=True) for frame in all_frames(page)[:1])
     return found
 
 

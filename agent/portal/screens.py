@@ -362,6 +362,7 @@ class SidebarScreen(Screen):
         does not come."""
         timeout = self.ctx.options.element_timeout_ms
         path = [*via, key]
+        pointed: Locator | None = None  # the title the pointer rests on (a popup stays open while it does)
         if locate.menu_entry_now(self.page, self.entry_text(key)) is None:
             for title_key, next_key in itertools.pairwise(path):
                 if locate.menu_entry_now(self.page, self.entry_text(next_key)) is not None:
@@ -370,11 +371,23 @@ class SidebarScreen(Screen):
                 if title is None:
                     raise self.ctx.drift(self.section, f'the menu entry "{self.entry_text(title_key)}"')
                 title.hover()
+                pointed = title
                 if locate.menu_entry_now(self.page, self.entry_text(next_key)) is None:
                     title.click()
-        found = locate.wait_menu_entry(self.page, self.entry_text(key), timeout)
-        if found is None:
-            raise self.ctx.drift(self.section, f'the menu entry "{self.entry_text(key)}"')
+        text = self.entry_text(key)
+        deadline = time.monotonic() + timeout / 1000
+        while (found := locate.menu_entry_now(self.page, text)) is None:
+            if time.monotonic() >= deadline:
+                locate.note_expired(f"menu entry {text}")
+                raise self.ctx.drift(self.section, f'the menu entry "{text}"')
+            if pointed is not None:
+                # Something drew the pointer away (a notice closed by its OK): point at the title again.
+                try:
+                    pointed.hover(timeout=timeout)
+                except PlaywrightError:
+                    pointed = None
+            areas = (frame.locator(locate.MENU_AREAS) for frame in locate.all_frames(self.page)[:1])
+            locate.pause_on(area.get_by_text(text, exact=True) for area in areas)
         return found
 
 
