@@ -8,12 +8,13 @@ every unexpected screen is portal drift (exit 6).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -95,13 +96,19 @@ class Portal:
         otp = OtpScreen(self.ctx)
         first = FirstLoginScreen(self.ctx)
         shell = ShellScreen(self.ctx)
+        code: Secret | None = None
+        picture = ""  # the captcha picture ``code`` was read from (its address)
         for attempt in range(1, CAPTCHA_TRIES + 1):
             if self.human.captcha_in_browser:
                 login.fill_credentials(short_code, username, password)
                 self.human_notice(f"Type the verification code in the browser window and press Login ({purpose}).")
                 timeout = self.human_timeout_ms
             else:
-                code = self.human.captcha(login.captcha_png(), purpose)
+                png = login.captcha_png()
+                if code is None or login.captcha_address() != picture:
+                    # A form that emptied itself before it was sent keeps its picture: its code is not asked again.
+                    code = self.human.captcha(png, purpose)
+                    picture = login.captcha_address()
                 # Fill right before clicking: the current portal resets the fields while the captcha is read, so
                 # check they still hold what was typed (and type again) just before pressing Login.
                 for _ in range(3):
@@ -109,7 +116,10 @@ class Portal:
                     login.fill_code("verification_code", code)
                     if login.holds(short_code, username, password, code):
                         break
-                self._submit(login, "login")
+                # A form emptied at the last moment is refused by the page itself: that ends the wait as well.
+                known = self.ctx.pagemap.has("login", "texts", "required")
+                refused = {"required": login.said("required")} if known else {}
+                self._submit(login, "login", until=refused)
                 timeout = self.ctx.options.timeout_ms
             outcome = self._after_login_submit(login, otp, first, shell, timeout)
             if outcome == "required":
@@ -128,6 +138,7 @@ class Portal:
                         hint="Run the same command again and type the 4 digits exactly as shown.",
                     )
                 self.human.refused("captcha", attempt)
+                code = None
                 continue
             break
         else:  # pragma: no cover - the loop always breaks or raises
@@ -144,10 +155,11 @@ class Portal:
 
         default_say(text)
 
-    def _wait_detached(self, handle: Any) -> None:
-        """After a submit, wait until the old page (or the part of it holding the button) is gone. A confirmation
-        the portal asks on the way ("Are you sure…?") is answered Yes; a submit that changes nothing on the page
-        (a client-side error message) ends the wait at the page timeout, and the caller's outcome check decides."""
+    def _wait_detached(self, handle: Any, until: Mapping[str, Element] | None = None) -> None:
+        """After a submit, wait until the old page (or the part of it holding the button) is gone, or one of
+        ``until`` shows (the page's own refusal, which changes nothing else). A confirmation the portal asks on the
+        way ("Are you sure…?") is answered Yes; a submit that changes nothing on the page (a client-side error
+        message) ends the wait at the page timeout, and the caller's outcome check decides."""
         if handle is None:
             return
         caps = self.ctx.pagemap.capabilities
@@ -161,6 +173,8 @@ class Portal:
                 pass
             except PlaywrightError:
                 return  # already detached: the old page is gone
+            if any(locate.visible_now(self.page, target) is not None for target in (until or {}).values()):
+                return
             if yes is not None:
                 confirm = locate.visible_now(self.page, yes)
                 if confirm is not None and confirm.count() == 1:
@@ -339,10 +353,8 @@ class Portal:
         shell.wait_shown()
         if self.ctx.pagemap.capabilities.menus == "sidebar":
             sidebar = SidebarScreen(self.ctx)
-            item = sidebar.loc("organization_operator")
-            if not item.first.is_visible():
-                sidebar.click("search")  # open the sub-menu
-            self._click_reload(sidebar.require("organization_operator").first)
+            with self._closing_stray_dialogs():  # a notice may still pop up while the menu is being opened
+                self._click_reload(sidebar.open_item("organization_operator", "search"))
             screen.wait_shown()
             return screen
         shell.click("browse_organization")
@@ -357,17 +369,42 @@ class Portal:
         return screen
 
     def dismiss_stray_dialogs(self) -> None:
-        """Close a notice the portal may pop up after login or on any page (current portal, reference §4.3)."""
+        """Close a notice the portal may pop up after login or on any page (current portal, reference §4.3): by its
+        close button, else by its OK (a notice that only OK closes). The button is pressed from the keyboard (the
+        pointer stays where it is, so a sub-menu open under it stays open), clicked if that does not close it."""
         if not self.ctx.pagemap.capabilities.stray_dialogs:
             return
-        close = ShellScreen(self.ctx).loc("stray_dialog_close")
+        shell = ShellScreen(self.ctx)
+        keys = [k for k in ("stray_dialog_close", "stray_dialog_ok") if self.ctx.pagemap.has("shell", k)]
         for _ in range(3):
-            if close.count() == 0:
+            shown = next((f for key in keys if (f := locate.visible_now(self.page, shell.element(key)))), None)
+            if shown is None:
                 return
+            button = shown.first
             try:
-                close.first.click(timeout=self.ctx.options.element_timeout_ms)
+                button.press("Enter", timeout=self.ctx.options.element_timeout_ms)
+                button.wait_for(state="hidden", timeout=self.ctx.options.element_timeout_ms)
+                continue
+            except PlaywrightError:
+                pass
+            try:
+                button.click(timeout=self.ctx.options.element_timeout_ms)
             except PlaywrightError:
                 return
+
+    @contextlib.contextmanager
+    def _closing_stray_dialogs(self) -> Iterator[None]:
+        """While inside: a stray dialog that pops up (and blocks a click with its mask) is closed before the next
+        click or hover goes on (Playwright's locator handler, run before every action)."""
+        if not self.ctx.pagemap.has("shell", "stray_dialog"):
+            yield
+            return
+        dialog = ShellScreen(self.ctx).element("stray_dialog").locate(self.page).filter(visible=True)
+        self.page.add_locator_handler(dialog, self.dismiss_stray_dialogs)
+        try:
+            yield
+        finally:
+            self.page.remove_locator_handler(dialog)
 
     def find_operator(self, username: str) -> OperatorRow | None:
         """Search the grid for ``username`` (exact, case-insensitive); None when it is not listed."""
@@ -388,17 +425,18 @@ class Portal:
                 )
         return None
 
-    def _submit(self, screen: Screen, key: str) -> None:
-        """Click a control that submits; on a portal whose pages reload, wait until the old page is gone."""
-        self._click_reload(screen.require(key))
+    def _submit(self, screen: Screen, key: str, until: Mapping[str, Element] | None = None) -> None:
+        """Click a control that submits; on a portal whose pages reload, wait until the old page is gone (or one
+        of ``until`` shows)."""
+        self._click_reload(screen.require(key), until)
 
-    def _click_reload(self, button: Locator) -> None:
+    def _click_reload(self, button: Locator, until: Mapping[str, Element] | None = None) -> None:
         if not self.ctx.pagemap.capabilities.reloads:
             button.click()  # a single-page portal: the caller waits for the outcome it expects
             return
         handle = button.element_handle()
         button.click()
-        self._wait_detached(handle)
+        self._wait_detached(handle, until)
 
     def _type_otp(self, otp: OtpScreen, code: Secret) -> None:
         """One field for the code, or one box per digit (the current portal)."""

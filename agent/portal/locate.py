@@ -139,6 +139,53 @@ def frame_name(frame: Any) -> str:
         return "a frame"
 
 
+# -- menu entries by their text ----------------------------------------------------------------------------------
+
+#: Roles a menu entry may have, most specific first: Element Plus menus are menubar/menu of menuitems; other
+#: portals draw trees of treeitems.
+_ENTRY_ROLES = ("menuitem", "treeitem")
+#: Where a link or plain text counts as a menu entry: a menu, a tree, a navigation landmark or a side region.
+MENU_AREAS = "[role=menubar], [role=menu], [role=tree], [role=navigation], nav, aside, [role=complementary]"
+#: A breadcrumb repeats the menu's words (Search / Organization Operator) but is not the menu.
+_IN_BREADCRUMB = "e => !!e.closest('[aria-label*=breadcrumb i], [aria-roledescription*=breadcrumb i]')"
+
+
+def menu_entry_now(page: Any, text: str) -> Locator | None:
+    """The menu entry ``text`` visible now in any frame (no waiting): a menu item or tree item of that name, else a
+    link or the plain text ``text`` inside a menu, tree, navigation or side region (never in a breadcrumb). A
+    sub-menu's title and its items are found alike, whatever the menu is built of; None when none is shown."""
+    frames = all_frames(page)
+    for role in _ENTRY_ROLES:
+        for frame in frames:
+            found = _visible(frame.get_by_role(role, name=text, exact=True))
+            if found is not None:
+                return found.first
+    for frame in frames:
+        areas = frame.locator(MENU_AREAS)
+        for candidates in (areas.get_by_role("link", name=text, exact=True), areas.get_by_text(text, exact=True)):
+            shown = _visible(candidates)
+            if shown is None:
+                continue
+            for i in range(shown.count()):
+                try:
+                    if not shown.nth(i).evaluate(_IN_BREADCRUMB):
+                        return shown.nth(i)
+                except PlaywrightError:
+                    continue
+    return None
+
+
+def wait_menu_entry(page: Any, text: str, timeout_ms: int) -> Locator | None:
+    """The menu entry ``text`` (see ``menu_entry_now``) once shown in any frame, or None after ``timeout_ms``."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while (found := menu_entry_now(page, text)) is None:
+        if time.monotonic() >= deadline:
+            note_expired(f"menu entry {text}")
+            return None
+        pause_on(frame.locator(MENU_AREAS).get_by_text(text, exact=True) for frame in all_frames(page)[:1])
+    return found
+
+
 # -- check boxes by the text beside them -------------------------------------------------------------------------
 
 _BOX = "input[type=checkbox], [role=checkbox]"

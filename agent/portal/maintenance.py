@@ -153,9 +153,8 @@ class Maintenance:
         self.portal.dismiss_stray_dialogs()
         if self.ctx.pagemap.capabilities.menus == "sidebar":
             sidebar = SidebarScreen(self.ctx)
-            if not sidebar.loc("basic_info").first.is_visible():
-                sidebar.click("my_preference")  # open the sub-menu
-            sidebar.click("basic_info")
+            with self.portal._closing_stray_dialogs():  # a notice may still pop up while the menu is being opened
+                sidebar.open_item("basic_info", "my_preference").click()
         else:
             # The header link, and on some pages the Home tab's shortcut beside it: either opens My Preference.
             link = shell.wait_for("my_preference", self.ctx.options.element_timeout_ms)

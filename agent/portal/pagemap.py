@@ -116,7 +116,8 @@ SCREENS: dict[str, tuple[frozenset[str], dict[str, frozenset[str]]]] = {
         texts="rejected same_as_old",
     ),
     "shell": _screen(
-        "screen my_preference browse_organization logout logout_dialog logout_confirm confirm_yes stray_dialog_close"
+        "screen my_preference browse_organization logout logout_dialog logout_confirm confirm_yes stray_dialog "
+        "stray_dialog_close stray_dialog_ok"
     ),
     "sidebar": _screen("screen search organization_operator my_preference basic_info"),
     "browse": _screen("screen tree_operators"),

@@ -9,6 +9,7 @@ Typing is guarded: a secret goes only into a password field, a plain value never
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import time
 from typing import Any
@@ -155,14 +156,27 @@ class Screen:
                 locator.select_option(label=option, timeout=self.ctx.options.element_timeout_ms)
                 return
             locator.click()
-            choice = self.scope().get_by_role("option", name=option, exact=True)
-            choice.first.click(timeout=self.ctx.options.element_timeout_ms)
+            self._option(locator, option).click(timeout=self.ctx.options.element_timeout_ms)
         except PlaywrightTimeout:
             raise self.ctx.drift(self.section, f'the option "{option}" in {self.element(key).describe()}') from None
-        if tag == "input" and str(locator.input_value()).strip() != option:
+        if tag == "input" and not locator.evaluate(_SHOWS_JS, option):
             raise self.ctx.drift(
                 self.section, f'the option "{option}" in {self.element(key).describe()}', "it was not taken"
             )
+
+    def _option(self, combobox: Locator, option: str) -> Locator:
+        """The option ``option`` of an opened combobox: in the listbox it names (aria-controls; the listbox may be
+        rendered anywhere in the document, e.g. at the end of <body>), else the visible option of that name."""
+        listbox = str(combobox.get_attribute("aria-controls") or "")
+        handle = combobox.element_handle()
+        frame = handle.owner_frame() if handle is not None else None
+        scope: Any = frame if frame is not None else self.scope()
+        if listbox:
+            owned: Locator = scope.locator(f"[id='{listbox}']").get_by_role("option", name=option, exact=True)
+            if owned.count() > 0:
+                return owned.first
+        shown: Locator = scope.get_by_role("option", name=option, exact=True).filter(visible=True)
+        return shown.first
 
     def click(self, key: str) -> None:
         self.require(key).click()
@@ -266,6 +280,10 @@ class LoginScreen(Screen):
             raise self.ctx.drift(self.section, "the captcha picture", "it did not load") from None
         return bytes(image.screenshot())
 
+    def captcha_address(self) -> str:
+        """The captcha picture's address (a new picture has a new one)."""
+        return str(self.captcha_image().get_attribute("src") or "")
+
     def refresh_captcha(self) -> None:
         self.click("refresh_captcha")
 
@@ -311,12 +329,66 @@ class FirstLoginScreen(Screen):
         ]
 
 
+#: Whether a combobox shows ``option`` as chosen: its own value, or (Element Plus 2.5+, whose input stays empty) the
+#: text next to it in the select's box (the nearest enclosing element with any text, a few levels up at most).
+_SHOWS_JS = """(e, option) => {
+    if ((e.value || '').trim() === option) return true;
+    let node = e.parentElement;
+    for (let level = 0; node && level < 4; level++, node = node.parentElement) {
+        const text = (node.innerText || '').trim();
+        if (text) return text === option;
+    }
+    return false;
+}"""
+
+
 class ShellScreen(Screen):
     section = "shell"
 
 
 class SidebarScreen(Screen):
+    """The current portal's left menu. Its entries are the page map's texts, found as a person finds them (a menu
+    item, tree item, link or plain text in the menu: ``locate.menu_entry_now``), whatever opens a sub-menu."""
+
     section = "sidebar"
+
+    def entry_text(self, key: str) -> str:
+        return str(self.element(key).spec.get("text") or self.element(key).spec.get("name") or "")
+
+    def open_item(self, key: str, *via: str) -> Locator:
+        """The visible entry ``key``, after opening the sub-menus ``via`` (outermost first) when it is not shown: a
+        sub-menu's title is pointed at first (a popup sub-menu opens on hover), and clicked when its next entry is
+        still not shown (a sub-menu that opens on click; clicking an open one would close it). Drift when an entry
+        does not come."""
+        timeout = self.ctx.options.element_timeout_ms
+        path = [*via, key]
+        pointed: Locator | None = None  # the title the pointer rests on (a popup stays open while it does)
+        if locate.menu_entry_now(self.page, self.entry_text(key)) is None:
+            for title_key, next_key in itertools.pairwise(path):
+                if locate.menu_entry_now(self.page, self.entry_text(next_key)) is not None:
+                    continue
+                title = locate.wait_menu_entry(self.page, self.entry_text(title_key), timeout)
+                if title is None:
+                    raise self.ctx.drift(self.section, f'the menu entry "{self.entry_text(title_key)}"')
+                title.hover()
+                pointed = title
+                if locate.menu_entry_now(self.page, self.entry_text(next_key)) is None:
+                    title.click()
+        text = self.entry_text(key)
+        deadline = time.monotonic() + timeout / 1000
+        while (found := locate.menu_entry_now(self.page, text)) is None:
+            if time.monotonic() >= deadline:
+                locate.note_expired(f"menu entry {text}")
+                raise self.ctx.drift(self.section, f'the menu entry "{text}"')
+            if pointed is not None:
+                # Something drew the pointer away (a notice closed by its OK): point at the title again.
+                try:
+                    pointed.hover(timeout=timeout)
+                except PlaywrightError:
+                    pointed = None
+            areas = (frame.locator(locate.MENU_AREAS) for frame in locate.all_frames(self.page)[:1])
+            locate.pause_on(area.get_by_text(text, exact=True) for area in areas)
+        return found
 
 
 # ---------------------------------------------------------------------------------------------------------------

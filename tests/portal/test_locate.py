@@ -126,3 +126,95 @@ def test_a_grid_is_read_by_its_column_headers(page: Any, markup: str) -> None:
 def test_no_grid_without_every_header(page: Any) -> None:
     page.set_content(TABLE)
     assert page.locator("body").evaluate(_GRID_JS, [*WANTED, "Operator ID"]) is None
+
+
+# -- sidebar entries: Search › Organization Operator, however the menu is built and opened -------------------------
+
+#: How an entry is written (title and items alike), per kind, and the containers that hold the menu and a sub-menu.
+ENTRY = {
+    "menuitem": '<li role="menuitem" tabindex="-1" {attrs}>{text}</li>',
+    "treeitem": '<li role="treeitem" {attrs}>{text}</li>',
+    "link": '<li><a href="#" {attrs}>{text}</a></li>',
+    "text": "<li {attrs}><span>{text}</span></li>",
+}
+MENU = {
+    "menuitem": ('<ul role="menubar">', '<ul role="menu"', "</ul>"),
+    "treeitem": ('<ul role="tree">', '<ul role="group"', "</ul>"),
+    "link": ("<nav><ul>", "<ul", "</ul></nav>"),
+    "text": ("<aside><ul>", "<ul", "</ul></aside>"),
+}
+CHOSEN = "onclick=\"event.preventDefault(); document.body.dataset.opened = 'yes'\""
+#: A breadcrumb and a page button repeat the menu's words; neither is the menu.
+DECOYS = (
+    '<nav aria-label="Breadcrumb"><span>Search</span> / <span>Organization Operator</span></nav>'
+    "<button onclick=\"document.body.dataset.opened = 'decoy'\">Search</button>"
+)
+HOVER_JS = """
+const title = document.getElementById('title'), popup = document.getElementById('popup');
+let timer = null;
+const later = open => { clearTimeout(timer); timer = setTimeout(() => { popup.hidden = !open; }, 300); };
+for (const e of [title, popup]) { e.onmouseenter = () => later(true); e.onmouseleave = () => later(false); }
+"""
+
+
+#: A popup that opens as soon as the pointer enters the title, and that a click on the title toggles (closes when
+#: open): clicking a title that hovering opened already would close it again.
+HOVER_TOGGLE_JS = """
+const title = document.getElementById('title'), popup = document.getElementById('popup');
+title.onmouseenter = () => { popup.hidden = false; };
+title.onclick = () => { popup.hidden = !popup.hidden; };
+"""
+
+
+def menu_page(kind: str, opens: str) -> str:
+    """A sidebar whose "Search" sub-menu is open already, opens on a click of its title, or is a popup at the end of
+    <body> that opens a moment after the pointer enters the title (and not on a click), or at once on hover and
+    toggled by a click ("hover-toggle")."""
+    start, sub, end = MENU[kind]
+    item = ENTRY[kind].format(text="Organization Operator", attrs=CHOSEN)
+    toggle = "onclick=\"document.getElementById('sub').hidden = !document.getElementById('sub').hidden\""
+    title = ENTRY[kind].format(text="Search", attrs='id="title" ' + (toggle if opens == "click" else ""))
+    if opens.startswith("hover"):
+        menu = f"{start}{title}{end}"
+        popup = f'<ul role="menu" id="popup" hidden>{item}</ul>'
+        script = HOVER_JS if opens == "hover" else HOVER_TOGGLE_JS
+        return f"{DECOYS}{menu}<main><p>Home</p></main>{popup}<script>{script}</script>"
+    hidden = " hidden" if opens == "click" else ""
+    # the sub-menu follows its title (inside the title's entry would change a menu item's name while it is open)
+    menu = f'{start}{title}{sub} id="sub"{hidden}>{item}</ul>{end}'
+    return f"{DECOYS}{menu}<main><p>Home</p></main>"
+
+
+SIDEBAR_CASES = [
+    (k, o) for k in ENTRY for o in ("open", "click", "hover", "hover-toggle") if not (k == "treeitem" and "hover" in o)
+]
+
+
+@pytest.mark.parametrize(("kind", "opens"), SIDEBAR_CASES, ids=[f"{k}-{o}" for k, o in SIDEBAR_CASES])
+def test_a_sidebar_entry_is_found_and_its_sub_menu_opened_as_a_person_does(page: Any, kind: str, opens: str) -> None:
+    from agent.portal.browser import BrowserOptions
+    from agent.portal.pagemap import PageMap
+    from agent.portal.screens import PortalContext, SidebarScreen
+
+    class _Browser:
+        def __init__(self, page: Any) -> None:
+            self.page = page
+
+        def failure_screenshot(self, _name: str) -> str:
+            return ""
+
+    sidebar_map = {"search": {"text": "Search"}, "organization_operator": {"text": "Organization Operator"}}
+    ctx = PortalContext(
+        _Browser(page),  # type: ignore[arg-type]
+        PageMap("current", {"current": {"sidebar": sidebar_map}}),
+        "http://localhost",
+        BrowserOptions(element_timeout_ms=3000),
+    )
+    page.set_content(menu_page(kind, opens))
+    shown = locate.menu_entry_now(page, "Organization Operator")
+    assert (shown is not None) == (opens == "open")  # else only the breadcrumb shows it, and that is not the menu
+    locate.expired_waits(reset=True)
+    SidebarScreen(ctx).open_item("organization_operator", "search").click()
+    page.wait_for_function("document.body.dataset.opened !== undefined", timeout=3000)
+    assert page.evaluate("document.body.dataset.opened") == "yes"
+    assert locate.expired_waits(reset=True) == []

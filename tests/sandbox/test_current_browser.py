@@ -107,16 +107,21 @@ def open_operator_list(page: Page) -> None:
 
 
 def choose(page: Page, label: str, option: str) -> None:
-    """An Element Plus select: open it by its label, then click the option."""
-    page.get_by_label(label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
-    expect(page.get_by_label(label, exact=True)).to_have_value(option)
+    """An Element Plus select: open it by its label, then click the option in the listbox it names (which may be
+    rendered at the end of <body>: select-teleport markup)."""
+    combobox = page.get_by_label(label, exact=True)
+    combobox.click()
+    listbox = page.locator(f"[id='{combobox.get_attribute('aria-controls')}']")
+    listbox.get_by_role("option", name=option, exact=True).click()
+    chosen = listbox.get_by_role("option", name=option, exact=True, include_hidden=True)  # closed again
+    expect(chosen).to_have_attribute("aria-selected", "true")
+    expect(combobox).to_have_attribute("aria-expanded", "false")
 
 
 def search(page: Page, username: str) -> None:
     page.get_by_label("User Name", exact=True).fill(username)
     page.get_by_role("button", name="Search").click()
-    expect(page).to_have_url(re.compile(r"#/search/organizationOperator\?.*username="))
+    expect(page).to_have_url(re.compile(r"/search/organizationOperator\?.*username="))  # a hash or a history route
 
 
 def row(page: Page, username: str) -> Locator:

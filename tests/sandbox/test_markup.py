@@ -414,7 +414,9 @@ def test_current_toasts_turn_alerts_into_vanishing_toasts() -> None:
     assert all(a["data-autoclose"] == "3000" for a in toasts)
 
 
-@pytest.mark.parametrize("markup", ["confirm", "late", "notice-mask", "hard"])
+@pytest.mark.parametrize(
+    "markup", ["confirm", "late", "notice-mask", "menu-hover", "select-teleport", "captcha-clears", "hard"]
+)
 def test_current_script_axes_are_named_on_the_app_shell(markup: str) -> None:
     shell = current(markup).http.get("/").get_data(as_text=True)
     spec = re.search(r'<html lang="en" data-markup="([^"]+)">', shell)
@@ -431,3 +433,66 @@ def test_the_control_client_switches_a_running_sandbox(sim: SandboxControl) -> N
     assert sim.markup() == "grid-div,icons"  # the markup is the portal's build, not its state
     with pytest.raises(SandboxControlError, match="toasts"):
         sim.markup("toasts")
+
+
+def current_home(markup: str) -> str:
+    web = current(markup)
+    return web.login().get_data(as_text=True)
+
+
+def test_current_menu_hover_builds_popup_sub_menus_outside_the_menubar() -> None:
+    default = current_home("default")
+    html = current_home("menu-hover")
+    # default: each sub-menu holds its items in an inline menu; the menu sits in a "Main menu" landmark
+    assert 'aria-label="Main menu"' in default
+    assert "data-menu-popup" not in default
+    assert 'aria-label="Main menu"' not in html
+    assert "el-menu--inline" not in html
+    sub_menus = [a for _t, a in elements(html) if "data-sub-menu" in a]
+    popups = [a for _t, a in elements(html) if "data-menu-popup" in a]
+    assert len(sub_menus) == len(popups) == 3  # a Business Administrator's Search, Business Center, My Preference
+    assert [a["data-popup"] for a in sub_menus] == [a["id"] for a in popups]
+    assert all(a["aria-expanded"] == "false" for a in sub_menus)
+    assert all("hidden" in a for a in popups)
+
+    # the same entries, only built differently
+    def items(page: str) -> list[str]:
+        return sorted(re.findall(r'role="menuitem" tabindex="-1" data-route="[^"]*">([^<]+)<', page))
+
+    assert items(html) == items(default)
+    assert "Organization Operator" in items(html)
+
+
+def test_current_select_teleport_shows_the_choice_in_a_span_and_leaves_the_combobox_empty() -> None:
+    default = current_operators("default")
+    html = current_operators("select-teleport")
+    assert re.search(r'id="searchStatus" role="combobox" readonly value="" placeholder="All"', default)
+    combobox = re.search(r'<input class="el-select__input" id="searchStatus" role="combobox"[^>]*>', html)
+    assert combobox is not None
+    assert 'value=""' in combobox.group(0)
+    assert "placeholder" not in combobox.group(0)
+    assert 'aria-controls="searchStatus-listbox"' in combobox.group(0)
+    assert re.search(r"<span data-select-shown>All</span>", html)
+    # the listbox is in the page (app.js moves it to the end of <body>), with the same options
+    assert html.count('role="option"') == default.count('role="option"')
+
+
+def test_current_routes_history_serves_the_app_at_every_route_path() -> None:
+    default = current("default").http
+    history = current("routes-history").http
+    for path in ("/login", "/home", "/search/organizationOperator", "/search/organizationOperator/detail",
+                 "/myPreference/basicInfo", "/no/such/page"):  # fmt: skip
+        assert default.get(path).status_code == 404, path
+        served = history.get(path)
+        assert served.status_code == 200, path
+        assert 'data-markup="routes-history"' in served.get_data(as_text=True)
+        assert 'id="app"' in served.get_data(as_text=True)
+    for path in ("/orgportal/v1/nothing", "/static/none.js", "/__sim/nothing"):
+        assert history.get(path).status_code == 404, path
+    assert default.get("/orglogin.action").location.startswith("/#/login?transaction_service=")
+    assert history.get("/orglogin.action").location.startswith("/login?transaction_service=")
+    assert history.get("/orgportal/v1/sso/home").location == "/home"
+    assert current("default").http.get("/orgportal/v1/sso/home").location == "/#/home"
+    login = current("routes-history").view("/login").get_data(as_text=True)
+    assert 'href="/forgotPassword"' in login
+    assert 'href="#/forgotPassword"' in current("default").view("/login").get_data(as_text=True)

@@ -16,7 +16,9 @@ Hash routes: ``/login`` (login; after a correct captcha the 6-box OTP step in it
 changePassword, returnToLogin, logout}``, ``/orgportal/v1/operator/{create, setPassword, resetPassword, unlock,
 changeStatus, sendSms}``, ``/orgportal/v1/preference/changePassword``; the captcha PNG is
 ``/orgportal/v1/sso/captcha?ts=``. ``/orglogin.action`` redirects to ``/#/login?...`` (so ``RunningSandbox.login_url``
-works for both skins).
+works for both skins). With the ``routes-history`` markup the same routes are history-API paths (``/login?...``,
+``/search/organizationOperator``): the redirects lead there and ``GET`` of any such path serves the app shell (as a
+Vue app with ``createWebHistory`` behind a server that falls back to ``index.html``).
 
 Where the reference says nothing about the current UI (the wizard's labels and steps, the dialogs, messages, My
 Preference), the classic skin's labels and steps are used. All state changes go through ``PortalState``; every
@@ -304,14 +306,32 @@ def index() -> ResponseReturnValue:
     return render_template(T + "index.html", prefix=PREFIX)
 
 
+def _app_url(route: str) -> str:
+    """Where the browser shows ``route``: ``/#/home``, or ``/home`` with history routes (``routes-history``)."""
+    return route if sandbox().markup.routes_history else "/#" + route
+
+
+#: Paths that are never app routes (the server's own endpoints).
+_NOT_ROUTES = (PREFIX.lstrip("/") + "/", "static/", "__sim/")
+
+
+@blueprint.get("/<path:route>")
+def history_route(route: str) -> ResponseReturnValue:
+    """With history routes, every app path (``/login``, ``/search/organizationOperator``, ...) serves the app; the
+    script then shows that route's view (an unknown one as "Page Not Found"). Without them, there is no such page."""
+    if not sandbox().markup.routes_history or route.startswith(_NOT_ROUTES):
+        return Response("Not Found", status=404, mimetype="text/plain")
+    return index()
+
+
 @blueprint.get("/orglogin.action")
 def classic_login_path() -> ResponseReturnValue:
-    return redirect("/#" + _login_route())
+    return redirect(_app_url(_login_route()))
 
 
 @blueprint.get(PREFIX + "/sso/home")
 def sso_home() -> ResponseReturnValue:
-    return redirect("/#" + HOME_ROUTE)
+    return redirect(_app_url(HOME_ROUTE))
 
 
 @blueprint.get(PREFIX + "/view", defaults={"route": ""}, strict_slashes=False)

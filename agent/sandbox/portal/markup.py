@@ -16,8 +16,14 @@ page's content appears 200-600 ms after load), ``inpage`` (forms sent with fetch
 ``icons`` (row actions named only by ``title``), ``buttons-link``/``buttons-span`` (every ``<button>`` written as
 ``<a role=button>``/``<span role=button>``). Current axes: ``grid-aria``, ``captcha-unnamed``, ``confirm``, ``late``
 (views render 200-600 ms after the answer), ``menu-collapsed`` (no sub-menu open until clicked), ``notice-mask``
-(the post-login notice pops up a moment later, closable only by OK, its mask blocking every click) and ``toasts``
-(alerts only as toasts that vanish after 3 s).
+(the post-login notice pops up a moment later, closable only by OK, its mask blocking every click), ``toasts``
+(alerts only as toasts that vanish after 3 s), ``menu-hover`` (sub-menus are Element Plus popups appended at the end
+of ``<body>``, opened only by hovering the title; clicking it does nothing; the sidebar is a bare ``role=menubar``
+list with no named navigation landmark), ``select-teleport`` (every select's listbox of options renders in a popper
+at the end of ``<body>``, outside the form; the chosen option shows in a span, not in the combobox input),
+``routes-history`` (history-API paths such as ``/search/organizationOperator`` instead of hash routes; the server
+serves the app at every such path) and ``captcha-clears`` (each time the captcha image loads or reloads, the login
+form's fields, the verification code included, are cleared once, a moment later).
 
 Where two axes of a skin are alternatives (``grid-aria``/``grid-div``, ``frames-0``/``frames-2``,
 ``buttons-link``/``buttons-span``) and both are on (as in ``hard``), the rendering uses the second.
@@ -57,6 +63,10 @@ MARKUP_MODES: dict[str, tuple[str, ...]] = {
         "menu-collapsed",
         "notice-mask",
         "toasts",
+        "menu-hover",
+        "select-teleport",
+        "routes-history",
+        "captcha-clears",
     ),
 }
 
@@ -82,6 +92,10 @@ class Markup:
     menu_collapsed: bool = False
     notice_mask: bool = False
     toasts: bool = False
+    menu_hover: bool = False
+    select_teleport: bool = False
+    routes_history: bool = False
+    captcha_clears: bool = False
 
     @property
     def axes(self) -> tuple[str, ...]:

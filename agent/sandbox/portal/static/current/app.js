@@ -3,7 +3,10 @@
    (GET /orgportal/v1/view/<route>) and this script swaps it into #app: no page loads. Forms are posted with
    fetch; the reply is the next view, and its X-Route header is the route to show in the address bar.
    Also here: el-select comboboxes, dialogs, sub-menus, the 6-box OTP, the captcha refresh, and the login form's
-   one-off field reset a moment after the captcha image loads (as the live portal's Vue form does). */
+   one-off field reset a moment after the captcha image loads (as the live portal's Vue form does).
+   Markup axes (data-markup on <html>) change only structure: routes-history (history-API paths instead of hash
+   routes), menu-hover (popup sub-menus at the end of <body>, opened by hovering), select-teleport (listboxes in
+   poppers at the end of <body>), captcha-clears (every captcha load clears the login fields once, a moment later). */
 (function () {
   "use strict";
 
@@ -19,9 +22,17 @@
   (document.documentElement.dataset.markup || "").split(",").forEach(function (axis) { if (axis) { M[axis] = true; } });
   var pending = 0;
   var maskTimer = null;
+  var HISTORY = !!M["routes-history"];
+  var MENU_SHOW_MS = 300;        // menu-hover: Element Plus's show-timeout / hide-timeout of popup sub-menus
+  var MENU_HIDE_MS = 300;
+  // Where teleported poppers live (menu-hover, select-teleport): the end of <body>, as Element Plus puts them.
+  var poppers = document.createElement("div");
+  poppers.className = "el-popper-container";
+  document.body.appendChild(poppers);
 
   // ------------------------------------------------------------------------------------------- routing
   function currentRoute() {
+    if (HISTORY) { return (window.location.pathname || "/") + window.location.search; }
     var hash = window.location.hash.replace(/^#/, "");
     return hash || "/";
   }
@@ -36,12 +47,14 @@
 
   function setRoute(route, mode) {
     if (!route || currentRoute() === route) { return; }
-    if (mode === "push") { history.pushState(null, "", "#" + route); }
-    else { history.replaceState(null, "", "#" + route); }
+    var url = HISTORY ? route : "#" + route;
+    if (mode === "push") { history.pushState(null, "", url); }
+    else { history.replaceState(null, "", url); }
   }
 
   function navigate(route) {
     if (currentRoute() === route) { load(viewUrl(route), { method: "GET" }, "replace"); }
+    else if (HISTORY) { history.pushState(null, "", route); routeChanged(); }
     else { window.location.hash = route; }  // hashchange loads it
   }
 
@@ -133,6 +146,7 @@
     if (M.late) {  // late: the view renders 200-600 ms after its answer arrived
       var previous = viewName();
       var seq = navSeq;
+      poppers.innerHTML = "";
       app.innerHTML = '<div class="app-loading" data-view="' + previous + '">Loading…</div>';
       // A view whose navigation was overtaken by a newer one is never drawn (as a router drops a stale answer).
       setTimeout(function () { if (seq === navSeq) { render(html, previous); } }, 200 + Math.floor(Math.random() * 400));
@@ -142,6 +156,7 @@
   }
 
   function render(html, before) {
+    poppers.innerHTML = "";  // the old view's teleported poppers go with it
     app.innerHTML = html;
     var after = viewName();
     mount(before !== after);
@@ -152,13 +167,16 @@
     app.querySelectorAll("[data-autoclose]").forEach(scheduleClose);
     var loginForm = app.querySelector("#loginForm");
     if (loginForm) {
-      if (fresh) { armFieldReset(loginForm); } else { loginForm.dataset.settled = "true"; }
+      if (M["captcha-clears"]) { armCaptchaClears(loginForm); }
+      else if (fresh) { armFieldReset(loginForm); } else { loginForm.dataset.settled = "true"; }
       var first = loginForm.querySelector("#shortCode");
       if (first && !first.value) { first.focus(); }
     }
     var otpFirst = app.querySelector('#OTP-form input[data-index="0"]');
     if (otpFirst) { otpFirst.focus(); }
     app.querySelectorAll("form").forEach(updateChannels);
+    if (M["select-teleport"]) { app.querySelectorAll("[data-el-select]").forEach(teleportSelect); }
+    if (M["menu-hover"]) { app.querySelectorAll("[data-sub-menu][data-popup]").forEach(mountPopupMenu); }
     var open = app.querySelector("[data-dialog]:not([hidden]) input:not([type=hidden]):not([readonly])");
     if (open) { open.focus(); }
     var notice = app.querySelector("#notice-dialog");
@@ -234,6 +252,27 @@
     else { image.addEventListener("load", reset, { once: true }); }
   }
 
+  // captcha-clears: every time the captcha image loads (the first picture, a refresh, the new picture after a
+  // refused code), the login fields are all cleared once, a moment later, whatever was typed (the verification code
+  // too). A person who typed early types again; automation must see the emptied fields and fill them again.
+  function armCaptchaClears(form) {
+    var image = form.querySelector("img.verifyCode-img-item");
+    if (!image) { form.dataset.settled = "true"; return; }
+    var loaded = function () {
+      delete form.dataset.settled;
+      setTimeout(function () {
+        if (!form.isConnected) { return; }
+        ["shortCode", "userAccount", "password", "verifyCode"].forEach(function (id) {
+          var input = form.querySelector("#" + id);
+          if (input) { input.value = ""; input.dispatchEvent(new Event("input", { bubbles: true })); }
+        });
+        form.dataset.settled = "true";
+      }, 150 + Math.floor(Math.random() * 450));
+    };
+    image.addEventListener("load", loaded);
+    if (image.complete && image.naturalWidth > 0) { loaded(); }
+  }
+
   // ------------------------------------------------------------------------------------------- form helpers
   function clearFieldError(input) {
     var item = input.closest(".el-form-item");
@@ -302,10 +341,44 @@
     if (overlay) { overlay.hidden = true; }
   }
 
+  function comboboxOf(select) { return select.querySelector("[role=combobox]"); }
+
+  // The dropdown of a select: inside it, or (select-teleport) in its popper at the end of <body>.
+  function dropdownOf(select) {
+    var inside = select.querySelector(".el-select-dropdown");
+    if (inside) { return inside; }
+    var listbox = document.getElementById(comboboxOf(select).getAttribute("aria-controls"));
+    return listbox ? listbox.closest(".el-select-dropdown") : null;
+  }
+
+  // The select an option belongs to (its dropdown may have been teleported).
+  function selectOf(option) {
+    var inside = option.closest("[data-el-select]");
+    if (inside) { return inside; }
+    var listbox = option.closest("[role=listbox]");
+    var combobox = listbox && app.querySelector('[aria-controls="' + listbox.id + '"]');
+    return combobox ? combobox.closest("[data-el-select]") : null;
+  }
+
+  function teleportSelect(select) {
+    var dropdown = select.querySelector(".el-select-dropdown");
+    if (!dropdown) { return; }
+    var popper = document.createElement("div");
+    popper.className = "el-popper is-light el-select__popper";
+    popper.appendChild(dropdown);
+    poppers.appendChild(popper);
+  }
+
+  function placePopper(popper, rect, below) {
+    popper.style.top = (window.scrollY + (below ? rect.bottom + 6 : rect.top)) + "px";
+    popper.style.left = (window.scrollX + (below ? rect.left : rect.right + 4)) + "px";
+    if (below) { popper.style.minWidth = rect.width + "px"; }
+  }
+
   function closeSelects(except) {
     app.querySelectorAll("[data-el-select]").forEach(function (select) {
       if (select === except) { return; }
-      var dropdown = select.querySelector(".el-select-dropdown");
+      var dropdown = dropdownOf(select);
       if (dropdown && !dropdown.hidden) {
         dropdown.hidden = true;
         select.classList.remove("is-focused");
@@ -315,9 +388,12 @@
   }
 
   function toggleSelect(select) {
-    var dropdown = select.querySelector(".el-select-dropdown");
+    var dropdown = dropdownOf(select);
     var opening = dropdown.hidden;
     closeSelects(select);
+    if (opening && !select.contains(dropdown)) {
+      placePopper(dropdown.parentElement, select.querySelector(".el-select__wrapper").getBoundingClientRect(), true);
+    }
     dropdown.hidden = !opening;
     select.classList.toggle("is-focused", opening);
     select.querySelector("[role=combobox]").setAttribute("aria-expanded", opening ? "true" : "false");
@@ -327,8 +403,14 @@
     var value = option.dataset.value;
     var hidden = select.querySelector("[data-select-value]");
     hidden.value = value;
-    select.querySelector("[role=combobox]").value = value === "" ? "" : option.textContent.trim();
-    select.querySelectorAll("[role=option]").forEach(function (item) {
+    var shown = select.querySelector("[data-select-shown]");
+    if (shown) {  // select-teleport: the choice shows in a span; the combobox input stays empty
+      shown.textContent = option.textContent.trim() || comboboxOf(select).dataset.placeholder || "Select";
+      shown.parentElement.classList.toggle("is-transparent", value === "");
+    } else {
+      comboboxOf(select).value = value === "" ? "" : option.textContent.trim();
+    }
+    dropdownOf(select).querySelectorAll("[role=option]").forEach(function (item) {
       var on = item === option;
       item.classList.toggle("is-selected", on);
       item.setAttribute("aria-selected", on ? "true" : "false");
@@ -343,6 +425,35 @@
     subMenu.classList.toggle("is-opened", opening);
     subMenu.setAttribute("aria-expanded", opening ? "true" : "false");
     if (inline) { inline.hidden = !opening; }
+  }
+
+  // menu-hover: the sub-menu's popup (moved to the end of <body>) opens a moment after the pointer enters the title
+  // and closes a moment after it leaves both the title and the popup (Element Plus's popup sub-menus).
+  function mountPopupMenu(subMenu) {
+    var popup = app.querySelector("#" + subMenu.dataset.popup);
+    if (!popup) { return; }
+    poppers.appendChild(popup);
+    var timer = null;
+    var setOpen = function (open) {
+      if (open) {
+        app.querySelectorAll("[data-sub-menu].is-opened").forEach(function (other) {
+          if (other !== subMenu) { other.dispatchEvent(new Event("menu-close")); }
+        });
+        placePopper(popup, subMenu.getBoundingClientRect(), false);
+      }
+      popup.hidden = !open;
+      subMenu.classList.toggle("is-opened", open);
+      subMenu.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    var later = function (open) {
+      clearTimeout(timer);
+      timer = setTimeout(function () { if (subMenu.isConnected) { setOpen(open); } }, open ? MENU_SHOW_MS : MENU_HIDE_MS);
+    };
+    subMenu.addEventListener("menu-close", function () { clearTimeout(timer); setOpen(false); });
+    [subMenu, popup].forEach(function (element) {
+      element.addEventListener("mouseenter", function () { later(true); });
+      element.addEventListener("mouseleave", function () { later(false); });
+    });
   }
 
   function refreshCaptcha() {
@@ -385,8 +496,8 @@
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (!(target instanceof Element)) { return; }
-    var select = target.closest("[data-el-select]");
     var option = target.closest("[role=option]");
+    var select = target.closest("[data-el-select]") || (option ? selectOf(option) : null);
     if (select && option) { choose(select, option); return; }
     if (select && target.closest(".el-select__wrapper")) { toggleSelect(select); return; }
     closeSelects(null);
@@ -398,7 +509,10 @@
     var closer = target.closest("[data-dialog-close]");
     if (closer) { closeDialog(closer.dataset.dialogClose); return; }
     var title = target.closest("[data-sub-menu-title]");
-    if (title) { toggleSubMenu(title.parentElement); return; }
+    if (title) {
+      if (!M["menu-hover"]) { toggleSubMenu(title.parentElement); }  // menu-hover: only hovering opens it
+      return;
+    }
     if (target.closest("[data-captcha-refresh]") || target.closest("img.verifyCode-img-item")) { refreshCaptcha(); return; }
     var search = target.closest("[data-org-picker-search]");
     if (search) { pickerSearch(search.closest("[data-dialog]")); return; }
@@ -406,6 +520,8 @@
     if (confirm) { pickerConfirm(confirm.closest("[data-dialog]")); return; }
     var tab = target.closest("[data-tab]");
     if (tab) { showTab(tab); return; }
+    var link = HISTORY ? target.closest("a[href^='/']") : null;
+    if (link && app.contains(link)) { event.preventDefault(); navigate(link.getAttribute("href")); return; }
     var routed = target.closest("[data-route]");
     if (routed && !routed.disabled) { event.preventDefault(); navigate(routed.dataset.route); }
   });
@@ -523,12 +639,13 @@
     }
   });
 
-  window.addEventListener("hashchange", function () {
+  function routeChanged() {
     var route = currentRoute();
     var path = route.split("?")[0];
     // Like Vue Router, a new query on the route already shown keeps the login component (and its captcha).
     if (path === "/login" && (viewName() === "login" || viewName() === "otp")) { return; }
     load(viewUrl(route), { method: "GET" }, "replace");
-  });
+  }
+  window.addEventListener(HISTORY ? "popstate" : "hashchange", routeChanged);
   load(viewUrl(currentRoute()), { method: "GET" }, "replace");
 })();
