@@ -206,7 +206,10 @@ def test_a_sidebar_entry_is_found_and_its_sub_menu_opened_as_a_person_does(page:
     sidebar_map = {"search": {"text": "Search"}, "organization_operator": {"text": "Organization Operator"}}
     ctx = PortalContext(
         _Browser(page),  # type: ignore[arg-type]
-        PageMap("current", {"current": {"sidebar": sidebar_map}}),
+        PageMap(
+            "current",
+            {"current": {"capabilities": PageMap.load("current").data["capabilities"], "sidebar": sidebar_map}},
+        ),
         "http://localhost",
         BrowserOptions(element_timeout_ms=3000),
     )
