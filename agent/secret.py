@@ -50,6 +50,13 @@ def remember(value: str) -> None:
             _known.update(forms)
 
 
+def forget_all() -> None:
+    """Forget every remembered value (tests start each case with none, so one test's 4-digit captcha does not
+    mask a number in another test's message)."""
+    with _known_lock:
+        _known.clear()
+
+
 class Secret:
     """A string that masks itself. Compare with ``==`` (constant time); get the value with ``reveal()``."""
 

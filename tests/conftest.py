@@ -107,6 +107,17 @@ def _logging_enabled_again() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _no_remembered_secrets() -> Iterator[None]:
+    """Every test starts with no remembered secret values: redaction is process-wide, and a short value from one
+    test (a 4-digit captcha) would otherwise mask a number in another test's message."""
+    from agent.secret import forget_all
+
+    forget_all()
+    yield
+    forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _empty_private_keyring(request: pytest.FixtureRequest) -> None:
     """A test that uses the keyring (marked keyring/e2e, or asking for ``secret_service``) starts the private
     Secret Service if needed and gets it empty, so no test sees another's items. Other tests never touch D-Bus."""
