@@ -5,8 +5,10 @@ duplicate user name, locked operator, slow pages, a relabelled element, a reject
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -254,12 +256,15 @@ class _SmsTypos(SandboxInput):
     def __init__(self, url: str, typos: list[Any]) -> None:
         super().__init__(url, wait_s=10)
         self.typos = typos
+        self.given: list[str] = []
         self.refusals: list[tuple[str, int]] = []
 
     def sms_credentials(self, purpose: str, msisdn: str, username: str) -> SmsCredentials:
         real = super().sms_credentials(purpose, msisdn, username)
         if self.typos:
-            return SmsCredentials(real.username, Secret(self.typos.pop(0)(real.password.reveal())))
+            typo = self.typos.pop(0)(real.password.reveal())
+            self.given.append(typo)
+            return SmsCredentials(real.username, Secret(typo))
         return real
 
     def refused(self, kind: Any, attempt: int, *, phone_hint: str = "", resent: bool = True) -> None:
@@ -279,7 +284,8 @@ def test_refused_sms_password_is_said_and_asked_once_more(run: Runner) -> None:
     assert_finished(run)
 
 
-def test_sms_password_refused_twice_stops_before_the_lockout(run: Runner) -> None:
+def test_sms_password_refused_twice_stops_before_the_lockout(run: Runner, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     human = _SmsTypos(run.sandbox.url, [lambda real: real + "x", lambda real: real + "y", lambda real: real + "z"])
     with pytest.raises(AuthError, match="will not try again") as info:
         run(human=human)
@@ -287,6 +293,13 @@ def test_sms_password_refused_twice_stops_before_the_lockout(run: Runner) -> Non
     assert "Reset Password" in (info.value.hint or "")
     assert human.refusals == [("sms_password", 1)]
     assert _web_failed_logins(run) == (2, False)
+    # Canary: the refused temporary passwords are in no message, log line or journal.
+    home = os.environ["MPESA_AGENT_HOME"]
+    written = "".join(p.read_text("utf-8", "replace") for p in Path(home).rglob("*") if p.is_file())
+    for typo in human.given:
+        assert typo not in info.value.message + (info.value.hint or "")
+        assert typo not in caplog.text
+        assert typo not in written
     # A re-run of the same job does not add a third wrong login: it stops before asking.
     with pytest.raises(AuthError, match="will not try again"):
         run(human=_SmsTypos(run.sandbox.url, [lambda real: real + "w"]))
